@@ -1,0 +1,274 @@
+//! STATE messages: the per-stream checkpoints a source emits, and the `--state` file it resumes from.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::messages::StreamDescriptor;
+
+/// How a state message is scoped. This connector only emits `STREAM`; the others are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AirbyteStateType {
+    Global,
+    Stream,
+    Legacy,
+}
+
+/// The state of one stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AirbyteStreamState {
+    pub stream_descriptor: StreamDescriptor,
+    #[serde(default)]
+    pub stream_state: Option<Value>,
+}
+
+/// Record counts attached to a STATE message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AirbyteStateStats {
+    /// Records of this stream emitted since its previous STATE (a float on the wire).
+    #[serde(rename = "recordCount")]
+    pub record_count: f64,
+}
+
+/// A STATE payload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AirbyteStateMessage {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<AirbyteStateType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<AirbyteStreamState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+    #[serde(rename = "sourceStats", default, skip_serializing_if = "Option::is_none")]
+    pub source_stats: Option<AirbyteStateStats>,
+}
+
+impl AirbyteStateMessage {
+    /// A per-stream STATE with its record count.
+    pub fn stream(name: &str, stream_state: Value, record_count: u64) -> Self {
+        Self {
+            kind: Some(AirbyteStateType::Stream),
+            stream: Some(AirbyteStreamState {
+                stream_descriptor: StreamDescriptor::new(name),
+                stream_state: Some(stream_state),
+            }),
+            global: None,
+            data: None,
+            source_stats: Some(AirbyteStateStats {
+                record_count: record_count as f64,
+            }),
+        }
+    }
+}
+
+/// Why a `--state` file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateFileError {
+    #[error("the state file is not valid JSON ({0})")]
+    NotJson(String),
+    #[error("the state file has an unexpected shape: {0}")]
+    Shape(String),
+}
+
+/// The parsed `--state` file: the last known state of each stream, by stream name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InputState {
+    streams: BTreeMap<String, Value>,
+}
+
+impl InputState {
+    /// Parses every form Airbyte has used: an absent/empty file, `null`, `{}`, `[]`, an array of
+    /// STREAM/GLOBAL/LEGACY state messages, a single state message, and the legacy
+    /// `{"<stream>": {...}}` map.
+    pub fn parse(text: &str) -> Result<Self, StateFileError> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            StateFileError::NotJson(format!("line {} column {}: {}", e.line(), e.column(), classify(&e)))
+        })?;
+        let mut state = Self::default();
+        match value {
+            Value::Null => {}
+            Value::Array(items) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    state.absorb_message(item).map_err(|e| StateFileError::Shape(format!("item {i}: {e}")))?;
+                }
+            }
+            Value::Object(map) => {
+                let looks_like_message = map.contains_key("type")
+                    && (map.contains_key("stream") || map.contains_key("global") || map.contains_key("data"));
+                if looks_like_message {
+                    state.absorb_message(Value::Object(map)).map_err(StateFileError::Shape)?;
+                } else {
+                    state.absorb_legacy(Value::Object(map)).map_err(StateFileError::Shape)?;
+                }
+            }
+            other => {
+                return Err(StateFileError::Shape(format!(
+                    "expected an array of state messages, found {}",
+                    json_kind(&other)
+                )))
+            }
+        }
+        Ok(state)
+    }
+
+    /// The stored state of a stream, if any.
+    pub fn get(&self, stream: &str) -> Option<&Value> {
+        self.streams.get(stream)
+    }
+
+    /// Sets a stream's state (used by tests and by state-carrying code paths).
+    pub fn insert(&mut self, stream: &str, value: Value) {
+        self.streams.insert(stream.to_owned(), value);
+    }
+
+    fn absorb_message(&mut self, item: Value) -> Result<(), String> {
+        let Value::Object(map) = item else {
+            return Err(format!("expected a state message object, found {}", json_kind(&item)));
+        };
+        let kind = map.get("type").and_then(Value::as_str).unwrap_or("LEGACY");
+        match kind {
+            "STREAM" => {
+                let stream = map.get("stream").ok_or("a STREAM state has no `stream`")?;
+                self.absorb_stream_state(stream)
+            }
+            "GLOBAL" => {
+                let states = map
+                    .get("global")
+                    .and_then(|g| g.get("stream_states"))
+                    .and_then(Value::as_array)
+                    .ok_or("a GLOBAL state has no `global.stream_states` array")?;
+                for s in states {
+                    self.absorb_stream_state(s)?;
+                }
+                Ok(())
+            }
+            "LEGACY" => match map.get("data") {
+                Some(data) => self.absorb_legacy(data.clone()),
+                None => Ok(()),
+            },
+            other => Err(format!("unknown state type {other:?}")),
+        }
+    }
+
+    fn absorb_stream_state(&mut self, stream: &Value) -> Result<(), String> {
+        let name = stream
+            .get("stream_descriptor")
+            .and_then(|d| d.get("name"))
+            .and_then(Value::as_str)
+            .ok_or("a stream state has no `stream_descriptor.name`")?;
+        match stream.get("stream_state") {
+            None | Some(Value::Null) => {
+                self.streams.remove(name);
+            }
+            Some(s) => {
+                self.streams.insert(name.to_owned(), s.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn absorb_legacy(&mut self, data: Value) -> Result<(), String> {
+        match data {
+            Value::Object(map) => {
+                for (name, s) in map {
+                    if !s.is_null() {
+                        self.streams.insert(name, s);
+                    }
+                }
+                Ok(())
+            }
+            Value::Null => Ok(()),
+            other => Err(format!("legacy state must be an object, found {}", json_kind(&other))),
+        }
+    }
+}
+
+/// A short name for a JSON value's kind, for error messages (never the value itself).
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Describes a JSON syntax error without quoting the input (which may hold secrets).
+pub fn classify(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Eof => "unexpected end of input",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn empty_forms_give_no_state() {
+        for text in ["", "  \n", "null", "{}", "[]"] {
+            assert_eq!(InputState::parse(text).unwrap(), InputState::default(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn stream_array_global_and_legacy_forms() {
+        let text = r#"[{"type":"STREAM","stream":{"stream_descriptor":{"name":"chats"},"stream_state":{"update_timestamp":"1697795052"}}},
+                      {"type":"GLOBAL","global":{"shared_state":{},"stream_states":[{"stream_descriptor":{"name":"agents"},"stream_state":{"id":5}}]}},
+                      {"type":"LEGACY","data":{"bans":{"id":9}}}]"#;
+        let s = InputState::parse(text).unwrap();
+        assert_eq!(s.get("chats"), Some(&json!({"update_timestamp":"1697795052"})));
+        assert_eq!(s.get("agents"), Some(&json!({"id":5})));
+        assert_eq!(s.get("bans"), Some(&json!({"id":9})));
+        let legacy = InputState::parse(r#"{"agents":{"id":361089721035},"chats":{"update_timestamp":"2023-10-20T09:44:12Z"}}"#).unwrap();
+        assert_eq!(legacy.get("agents"), Some(&json!({"id":361089721035u64})));
+        let single = InputState::parse(r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"x"},"stream_state":{"a":1}}}"#).unwrap();
+        assert_eq!(single.get("x"), Some(&json!({"a":1})));
+    }
+
+    #[test]
+    fn null_stream_state_resets_the_stream() {
+        let text = r#"[{"type":"STREAM","stream":{"stream_descriptor":{"name":"chats"},"stream_state":{"a":1}}},
+                      {"type":"STREAM","stream":{"stream_descriptor":{"name":"chats"},"stream_state":null}}]"#;
+        assert_eq!(InputState::parse(text).unwrap().get("chats"), None);
+    }
+
+    #[test]
+    fn garbage_is_an_error_that_does_not_echo_the_input() {
+        let err = InputState::parse("{secret-token-123").unwrap_err().to_string();
+        assert!(err.contains("not valid JSON"), "{err}");
+        assert!(!err.contains("secret-token-123"));
+        assert!(InputState::parse("42").is_err());
+        assert!(InputState::parse("[1]").is_err());
+        assert!(InputState::parse(r#"[{"type":"STREAM"}]"#).is_err());
+    }
+
+    #[test]
+    fn emitted_state_has_stream_type_and_float_count() {
+        let msg = AirbyteStateMessage::stream("chats", json!({"update_timestamp": "x"}), 3);
+        assert_eq!(
+            serde_json::to_string(&msg).unwrap(),
+            r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"chats"},"stream_state":{"update_timestamp":"x"}},"sourceStats":{"recordCount":3.0}}"#
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(text in ".{0,200}") {
+            let _ = InputState::parse(&text);
+        }
+    }
+}

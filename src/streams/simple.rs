@@ -1,0 +1,61 @@
+//! Streams read with one request and no cursor: account, routing_settings and the plain lists
+//! (departments, goals, roles, shortcuts, skills, triggers).
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::driver::{decode, get_optional, no_cursor_state, Ctx, Outcome, Selection};
+use super::Fetch;
+use crate::error::Error;
+use crate::protocol::output::Batch;
+
+/// How the endpoint wraps its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A bare object (`account`).
+    Object,
+    /// `{"data": {...}}` (`routing_settings/account`).
+    Data,
+    /// A JSON array of objects.
+    Array,
+}
+
+/// Reads one of these streams.
+pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection, path: &str, shape: Shape, forbidden_is_unavailable: bool) -> Result<Outcome, Error> {
+    let body = match get_optional(ctx, sel.name, path, &[], forbidden_is_unavailable).await? {
+        Ok(b) => b,
+        Err(outcome) => return Ok(outcome),
+    };
+    let records: Vec<&RawValue> = match shape {
+        Shape::Object => vec![decode::<&RawValue>(path, &body)?],
+        Shape::Data => {
+            #[derive(Deserialize)]
+            struct Data<'a> {
+                #[serde(borrow)]
+                data: Option<&'a RawValue>,
+            }
+            decode::<Data>(path, &body)?.data.into_iter().collect()
+        }
+        Shape::Array => decode::<Vec<&RawValue>>(path, &body)?,
+    };
+    let emitted_at = crate::protocol::now_millis();
+    let mut batch = Batch::with_capacity(body.len() + 1024);
+    for raw in records {
+        let text = raw.get().trim_start();
+        if !text.starts_with('{') {
+            return Err(Error::Decode {
+                endpoint: path.to_owned(),
+                line: 1,
+                column: 1,
+                detail: "expected JSON objects as records".into(),
+            });
+        }
+        if text == "{}" {
+            continue; // the platform drops empty records
+        }
+        sel.tracker.record(&mut batch, raw, emitted_at)?;
+    }
+    sel.tracker.state(&mut batch, no_cursor_state())?;
+    ctx.output.write_batch(&batch)?;
+    Ok(Outcome::Done)
+}
