@@ -151,7 +151,8 @@ impl ValidConfig {
                 crate::protocol::state::json_kind(&raw)
             )));
         }
-        let config: Config = serde_json::from_value(raw.clone()).map_err(|e| Error::Config(describe_serde_error(&e)))?;
+        let config: Config = serde_json::from_value(raw.clone())
+            .map_err(|e| Error::Config(describe_serde_error(&e)))?;
         let subdomain = validate_subdomain(&config.subdomain)?;
         let start_date = parse_start_date(&config.start_date)?;
         if !(1..=10_000).contains(&config.requests_per_minute) {
@@ -162,8 +163,9 @@ impl ValidConfig {
         }
         let base_url = match &config.base_url {
             Some(u) if !u.trim().is_empty() => parse_base_url(u)?,
-            _ => Url::parse(&format!("https://{subdomain}.zendesk.com/api/v2/chat/"))
-                .map_err(|e| Error::Config(format!("`subdomain` does not form a valid URL: {e}")))?,
+            _ => Url::parse(&format!("https://{subdomain}.zendesk.com/api/v2/chat/")).map_err(
+                |e| Error::Config(format!("`subdomain` does not form a valid URL: {e}")),
+            )?,
         };
         let token_url = base_url
             .join("/oauth2/chat/token")
@@ -180,7 +182,9 @@ impl ValidConfig {
             Credentials::OAuth2(c) => {
                 let access = c.access_token.filter(|t| !t.is_blank());
                 let refresh = match (c.client_id, c.client_secret, c.refresh_token) {
-                    (Some(id), Some(secret), Some(rt)) if !id.is_blank() && !secret.is_blank() && !rt.is_blank() => {
+                    (Some(id), Some(secret), Some(rt))
+                        if !id.is_blank() && !secret.is_blank() && !rt.is_blank() =>
+                    {
                         Some(RefreshCredentials {
                             client_id: id,
                             client_secret: secret,
@@ -213,9 +217,15 @@ impl ValidConfig {
     pub fn with_tokens(&self, access_token: &Secret, refresh_token: Option<&Secret>) -> Value {
         let mut raw = self.raw.clone();
         if let Some(creds) = raw.get_mut("credentials").and_then(Value::as_object_mut) {
-            creds.insert("access_token".into(), Value::String(access_token.expose().to_owned()));
+            creds.insert(
+                "access_token".into(),
+                Value::String(access_token.expose().to_owned()),
+            );
             if let Some(rt) = refresh_token {
-                creds.insert("refresh_token".into(), Value::String(rt.expose().to_owned()));
+                creds.insert(
+                    "refresh_token".into(),
+                    Value::String(rt.expose().to_owned()),
+                );
             }
         }
         raw
@@ -228,7 +238,9 @@ fn register_secrets(value: &Value) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let secretish = ["token", "secret", "password", "client_id"].iter().any(|s| k.contains(s));
+                let secretish = ["token", "secret", "password", "client_id"]
+                    .iter()
+                    .any(|s| k.contains(s));
                 match v {
                     Value::String(s) if secretish => crate::secrets::register(s),
                     _ => register_secrets(v),
@@ -243,7 +255,10 @@ fn register_secrets(value: &Value) {
 /// Turns a serde error into a message that names the field, without echoing values.
 fn describe_serde_error(e: &serde_json::Error) -> String {
     let text = e.to_string();
-    if let Some(field) = text.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+    if let Some(field) = text
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
         let hint = match field {
             "subdomain" => " Give your Zendesk subdomain, e.g. \"acme\" for https://acme.zendesk.com.",
             "start_date" => " Give a UTC date-time such as \"2021-02-01T00:00:00Z\".",
@@ -253,7 +268,9 @@ fn describe_serde_error(e: &serde_json::Error) -> String {
         };
         return format!("The config is missing the required field `{field}`.{hint}");
     }
-    if text.contains("credentials") && (text.contains("unknown variant") || text.contains("missing field `credentials`")) {
+    if text.contains("credentials")
+        && (text.contains("unknown variant") || text.contains("missing field `credentials`"))
+    {
         return "`credentials.credentials` must be \"oauth2.0\" or \"access_token\".".into();
     }
     // serde's "invalid type: string \"...\"" quotes the value; keep only what was expected.
@@ -261,7 +278,10 @@ fn describe_serde_error(e: &serde_json::Error) -> String {
         let expected = expected.split(" at line").next().unwrap_or(expected);
         return format!("The config has a field of the wrong type (expected {expected}). Check `subdomain`, `start_date`, `credentials` and `requests_per_minute`.");
     }
-    format!("The config is invalid: {}", text.split(" at line").next().unwrap_or(&text))
+    format!(
+        "The config is invalid: {}",
+        text.split(" at line").next().unwrap_or(&text)
+    )
 }
 
 fn validate_subdomain(input: &str) -> Result<String, Error> {
@@ -313,7 +333,8 @@ fn parse_base_url(input: &str) -> Result<Url, Error> {
     if !text.ends_with('/') {
         text.push('/');
     }
-    let url = Url::parse(&text).map_err(|e| Error::Config(format!("`base_url` \"{input}\" is not a valid URL: {e}.")))?;
+    let url = Url::parse(&text)
+        .map_err(|e| Error::Config(format!("`base_url` \"{input}\" is not a valid URL: {e}.")))?;
     match url.scheme() {
         "https" => {}
         "http" => {
@@ -329,7 +350,11 @@ fn parse_base_url(input: &str) -> Result<Url, Error> {
                 )));
             }
         }
-        other => return Err(Error::Config(format!("`base_url` has an unsupported scheme \"{other}\"; use https://."))),
+        other => {
+            return Err(Error::Config(format!(
+                "`base_url` has an unsupported scheme \"{other}\"; use https://."
+            )))
+        }
     }
     Ok(url)
 }
@@ -352,11 +377,16 @@ mod tests {
 
     #[test]
     fn certified_connector_configs_are_accepted() {
-        let c = cfg(json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme",
-            "credentials":{"credentials":"access_token","access_token":"tok-123456"}}))
+        let c = cfg(
+            json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme",
+            "credentials":{"credentials":"access_token","access_token":"tok-123456"}}),
+        )
         .unwrap();
         assert_eq!(c.base_url.as_str(), "https://acme.zendesk.com/api/v2/chat/");
-        assert_eq!(c.token_url.as_str(), "https://acme.zendesk.com/oauth2/chat/token");
+        assert_eq!(
+            c.token_url.as_str(),
+            "https://acme.zendesk.com/oauth2/chat/token"
+        );
         assert_eq!(c.requests_per_minute, 200);
         let o = cfg(json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme",
             "credentials":{"credentials":"oauth2.0","client_id":"cid-1234","client_secret":"cs-12345",
@@ -367,26 +397,41 @@ mod tests {
 
     #[test]
     fn subdomain_given_as_url_or_host_is_explained() {
-        for bad in ["https://acme.zendesk.com", "acme.zendesk.com", "https://acme.zendesk.com/"] {
+        for bad in [
+            "https://acme.zendesk.com",
+            "acme.zendesk.com",
+            "https://acme.zendesk.com/",
+        ] {
             let err = cfg(json!({"start_date":"2021-02-01T00:00:00Z","subdomain":bad,
                 "credentials":{"credentials":"access_token","access_token":"tok-123456"}}))
             .unwrap_err()
             .to_string();
-            assert!(err.contains("`subdomain`") && err.contains("\"acme\""), "{err}");
+            assert!(
+                err.contains("`subdomain`") && err.contains("\"acme\""),
+                "{err}"
+            );
         }
     }
 
     #[test]
     fn base_url_rules() {
         let base = |u: &str| {
-            cfg(json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme","base_url":u,
-                "credentials":{"credentials":"access_token","access_token":"tok-123456"}}))
+            cfg(
+                json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme","base_url":u,
+                "credentials":{"credentials":"access_token","access_token":"tok-123456"}}),
+            )
         };
         let c = base("http://127.0.0.1:8080/api/v2/chat").unwrap();
         assert_eq!(c.base_url.as_str(), "http://127.0.0.1:8080/api/v2/chat/");
-        assert_eq!(c.token_url.as_str(), "http://127.0.0.1:8080/oauth2/chat/token");
+        assert_eq!(
+            c.token_url.as_str(),
+            "http://127.0.0.1:8080/oauth2/chat/token"
+        );
         assert!(base("http://10.1.2.3/api/").is_ok());
-        assert!(base("http://example.com/api/").unwrap_err().to_string().contains("https://"));
+        assert!(base("http://example.com/api/")
+            .unwrap_err()
+            .to_string()
+            .contains("https://"));
         assert!(base("https://proxy.example.com/zd/").is_ok());
     }
 
@@ -399,7 +444,10 @@ mod tests {
         let err = cfg(json!({"start_date":"yesterday","subdomain":"acme","credentials":{"credentials":"access_token","access_token":"x1234567"}}))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("`start_date`") && err.contains("YYYY-MM-DDTHH:MM:SSZ"), "{err}");
+        assert!(
+            err.contains("`start_date`") && err.contains("YYYY-MM-DDTHH:MM:SSZ"),
+            "{err}"
+        );
         let err = cfg(json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme","credentials":{"credentials":"access_token","access_token":12345678}}))
             .unwrap_err()
             .to_string();
@@ -408,7 +456,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("oauth2.0"), "{err}");
-        assert!(ValidConfig::from_json("{not json").unwrap_err().to_string().contains("not valid JSON"));
+        assert!(ValidConfig::from_json("{not json")
+            .unwrap_err()
+            .to_string()
+            .contains("not valid JSON"));
         assert!(ValidConfig::from_json("[]").is_err());
     }
 

@@ -47,7 +47,10 @@ pub enum Error {
 
     /// Some streams failed; the message lists them.
     #[error("{message}")]
-    Sync { message: String, failure_type: FailureType },
+    Sync {
+        message: String,
+        failure_type: FailureType,
+    },
 
     /// Writing to stdout failed.
     #[error(transparent)]
@@ -79,8 +82,14 @@ impl Error {
         match self {
             Error::Auth { internal, .. } => Some(internal.clone()),
             Error::Http {
-                endpoint, status, body, ..
-            } => Some(format!("GET {endpoint} -> {status}: {}", truncate(body, 500))),
+                endpoint,
+                status,
+                body,
+                ..
+            } => Some(format!(
+                "GET {endpoint} -> {status}: {}",
+                truncate(body, 500)
+            )),
             _ => None,
         }
     }
@@ -122,7 +131,10 @@ mod tests {
         assert_eq!(http(429).failure_type(), FailureType::TransientError);
         assert_eq!(http(403).failure_type(), FailureType::ConfigError);
         assert_eq!(http(400).failure_type(), FailureType::SystemError);
-        assert_eq!(Error::Config("x".into()).failure_type(), FailureType::ConfigError);
+        assert_eq!(
+            Error::Config("x".into()).failure_type(),
+            FailureType::ConfigError
+        );
         assert_eq!(truncate("héllo", 2), "h");
     }
 }

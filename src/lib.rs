@@ -35,8 +35,14 @@ pub fn run(cli: Cli, out: Arc<Output>) -> ExitCode {
     let result = match &cli.command {
         Command::Spec => source::spec(&out),
         Command::Discover { config } => source::discover(config, &out),
-        Command::Check { config } => runtime().and_then(|rt| rt.block_on(source::check(config, out.clone()))),
-        Command::Read { config, catalog, state } => runtime().and_then(|rt| {
+        Command::Check { config } => {
+            runtime().and_then(|rt| rt.block_on(source::check(config, out.clone())))
+        }
+        Command::Read {
+            config,
+            catalog,
+            state,
+        } => runtime().and_then(|rt| {
             let opts = source::read::ReadOptions {
                 config,
                 catalog,

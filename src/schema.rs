@@ -14,7 +14,10 @@ fn strip_integer_formats(schema: &mut Schema) {
         .and_then(Value::as_str)
         .is_some_and(|f| f.starts_with("int") || f.starts_with("uint"));
     if is_int_format {
-        let unsigned = schema.get("format").and_then(Value::as_str).is_some_and(|f| f.starts_with("uint"));
+        let unsigned = schema
+            .get("format")
+            .and_then(Value::as_str)
+            .is_some_and(|f| f.starts_with("uint"));
         schema.remove("format");
         if unsigned && schema.get("minimum").and_then(Value::as_u64) == Some(0) {
             schema.remove("minimum");
@@ -63,7 +66,10 @@ fn generate<T: JsonSchema>(record: bool) -> Value {
                 }
             }
         }));
-    let mut value = settings.into_generator().into_root_schema_for::<T>().to_value();
+    let mut value = settings
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value();
     if let Value::Object(map) = &mut value {
         map.insert("$schema".into(), Value::String(DRAFT_07.into()));
         map.remove("definitions");
@@ -106,7 +112,10 @@ mod tests {
         let s = record_schema::<Rec>();
         assert_eq!(s["$schema"], DRAFT_07);
         assert_eq!(s["additionalProperties"], true);
-        assert_eq!(s["properties"]["id"], serde_json::json!({"type": "integer", "description": "The id."}));
+        assert_eq!(
+            s["properties"]["id"],
+            serde_json::json!({"type": "integer", "description": "The id."})
+        );
         assert_eq!(s["properties"]["inner"]["additionalProperties"], true);
         assert!(s.get("required").is_none());
         assert!(!s.to_string().contains("$ref"));

@@ -2,6 +2,7 @@
 //! requests see a 401 at the same time, never reuses a spent (rotating) refresh token, and hands
 //! the new tokens to the platform in a CONTROL message.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -31,6 +32,8 @@ pub struct Auth {
     /// Held while refreshing; holds the refresh token, which rotates.
     refresh: Mutex<Option<Secret>>,
     can_refresh: bool,
+    /// Successful requests made with the current token (reset on refresh).
+    successes: AtomicU64,
     config: ValidConfig,
     http: reqwest::Client,
     output: Arc<Output>,
@@ -56,6 +59,7 @@ impl Auth {
             }),
             refresh: Mutex::new(config.refresh.as_ref().map(|r| r.refresh_token.clone())),
             can_refresh: config.refresh.is_some(),
+            successes: AtomicU64::new(0),
             config: config.clone(),
             http,
             output,
@@ -67,14 +71,46 @@ impl Auth {
         self.can_refresh
     }
 
+    /// Counts a successful request made with the token of `generation`.
+    pub fn record_success(&self, generation: u64) {
+        if self.snapshot().generation == generation {
+            self.successes.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Answers a 401 for a request sent with the token of `generation`: refreshes (once, however
+    /// many requests ask), unless that token came from a refresh and failed before any request
+    /// succeeded with it, which means new tokens do not work either.
+    pub async fn handle_unauthorized(&self, generation: u64) -> Result<(), Error> {
+        if !self.can_refresh {
+            return Err(unauthorized());
+        }
+        let cur = self.snapshot();
+        if cur.generation == generation
+            && generation > 0
+            && self.successes.load(Ordering::Relaxed) == 0
+        {
+            return Err(Error::Auth {
+                message: "Zendesk Chat rejected a freshly refreshed access token (HTTP 401): the OAuth client may lack the `read` scope or access was revoked. Re-authenticate the source.".into(),
+                internal: "401 right after a successful refresh".into(),
+            });
+        }
+        self.refresh(generation).await
+    }
+
     fn snapshot(&self) -> Current {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The token to send and its generation (pass the generation back to [`Auth::refresh`]).
     pub async fn token(&self) -> Result<(Secret, u64), Error> {
         let cur = self.snapshot();
-        let expired = cur.expires_at.is_some_and(|t| Instant::now() + EXPIRY_MARGIN >= t);
+        let expired = cur
+            .expires_at
+            .is_some_and(|t| Instant::now() + EXPIRY_MARGIN >= t);
         match cur.token {
             Some(t) if !expired => Ok((t, cur.generation)),
             _ if self.can_refresh => {
@@ -127,8 +163,9 @@ impl Auth {
             if !(200..300).contains(&status) {
                 return Err(RefreshFailure::Rejected(status, body));
             }
-            serde_json::from_str::<TokenResponse>(&body)
-                .map_err(|e| RefreshFailure::Rejected(status, format!("unreadable token response: {e}")))
+            serde_json::from_str::<TokenResponse>(&body).map_err(|e| {
+                RefreshFailure::Rejected(status, format!("unreadable token response: {e}"))
+            })
         };
         let parsed = send
             .retry(policy.backoff())
@@ -156,7 +193,10 @@ impl Auth {
             }
         };
         let access = Secret::new(parsed.access_token);
-        let new_refresh = parsed.refresh_token.filter(|t| !t.is_empty()).map(Secret::new);
+        let new_refresh = parsed
+            .refresh_token
+            .filter(|t| !t.is_empty())
+            .map(Secret::new);
         if let Some(rt) = &new_refresh {
             *refresh_token = Some(rt.clone());
         }
@@ -164,11 +204,15 @@ impl Auth {
             let mut cur = self.current.write().unwrap_or_else(|p| p.into_inner());
             cur.token = Some(access.clone());
             cur.generation += 1;
-            cur.expires_at = parsed.expires_in.map(|s| Instant::now() + Duration::from_secs(s));
+            self.successes.store(0, Ordering::Relaxed);
+            cur.expires_at = parsed
+                .expires_in
+                .map(|s| Instant::now() + Duration::from_secs(s));
         }
         let current_refresh = refresh_token.clone();
         let config = self.config.with_tokens(&access, current_refresh.as_ref());
-        self.output.emit(&AirbyteMessage::connector_config(config))?;
+        self.output
+            .emit(&AirbyteMessage::connector_config(config))?;
         tracing::info!("OAuth access token refreshed; updated config sent to the platform");
         Ok(())
     }

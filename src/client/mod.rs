@@ -26,6 +26,9 @@ use retry::{is_transient_status, parse_retry_after, RetryPolicy};
 /// silent for 60 s).
 const HEARTBEAT: Duration = Duration::from_secs(25);
 
+/// How many 401s one request accepts (each answered by a refresh) before giving up.
+const MAX_UNAUTHORIZED_PER_REQUEST: usize = 10;
+
 /// Request counters, for logs and the benchmark.
 #[derive(Debug, Default)]
 pub struct ClientStats {
@@ -54,7 +57,11 @@ enum Failure {
 
 impl Client {
     /// A client for a validated config.
-    pub fn new(config: &ValidConfig, policy: RetryPolicy, output: Arc<Output>) -> Result<Self, Error> {
+    pub fn new(
+        config: &ValidConfig,
+        policy: RetryPolicy,
+        output: Arc<Output>,
+    ) -> Result<Self, Error> {
         let http = build_http()?;
         Ok(Self {
             auth: Auth::new(config, http.clone(), output.clone()),
@@ -108,8 +115,11 @@ impl Client {
                             body: String::new(),
                         });
                     }
-                    let fallback = Duration::from_secs(2u64.saturating_pow(throttled.min(6) as u32));
-                    let wait = retry_after.unwrap_or(fallback).min(self.policy.max_retry_after);
+                    let fallback =
+                        Duration::from_secs(2u64.saturating_pow(throttled.min(6) as u32));
+                    let wait = retry_after
+                        .unwrap_or(fallback)
+                        .min(self.policy.max_retry_after);
                     tracing::warn!(
                         "GET {endpoint}: 429 Too Many Requests; pausing all requests for {wait:.1?} (Retry-After {})",
                         retry_after.map_or("absent".to_owned(), |d| format!("{}s", d.as_secs()))
@@ -117,12 +127,13 @@ impl Client {
                     self.budget.pause_until(Instant::now() + wait);
                 }
                 Err(Failure::Unauthorized { generation }) => {
-                    if self.auth.can_refresh() && refreshes < 2 {
-                        refreshes += 1;
-                        self.auth.refresh(generation).await?;
-                    } else {
+                    // Concurrent streams can use up a short-lived token before this request's
+                    // retry; the auth layer tells a dead token from a bad one.
+                    refreshes += 1;
+                    if refreshes > MAX_UNAUTHORIZED_PER_REQUEST {
                         return Err(unauthorized());
                     }
+                    self.auth.handle_unauthorized(generation).await?;
                 }
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Transient { status, detail }) => {
@@ -169,9 +180,13 @@ impl Client {
         }
         let body = resp.bytes().await.map_err(|e| Failure::Transient {
             status: None,
-            detail: format!("reading the response failed: {}", describe_reqwest_error(&e)),
+            detail: format!(
+                "reading the response failed: {}",
+                describe_reqwest_error(&e)
+            ),
         })?;
         if (200..300).contains(&status) {
+            self.auth.record_success(generation);
             return Ok(body);
         }
         let text = String::from_utf8_lossy(&body).into_owned();
@@ -215,7 +230,11 @@ fn status_error(url: &Url, status: u16, body: String) -> Error {
     endpoint.set_query(None);
     let description = serde_json::from_str::<serde_json::Value>(&body)
         .ok()
-        .and_then(|v| v.get("description").and_then(|d| d.as_str()).map(str::to_owned))
+        .and_then(|v| {
+            v.get("description")
+                .and_then(|d| d.as_str())
+                .map(str::to_owned)
+        })
         .unwrap_or_default();
     let message = match status {
         403 => format!("Zendesk Chat denied access to {endpoint} (HTTP 403 Forbidden): the token's user lacks permission for it. Use a token of a Chat administrator or owner with the `read` scope."),
@@ -264,7 +283,10 @@ fn build_http() -> Result<reqwest::Client, Error> {
         ))
         .default_headers({
             let mut h = reqwest::header::HeaderMap::new();
-            h.insert(reqwest::header::ACCEPT, reqwest::header::HeaderValue::from_static("application/json"));
+            h.insert(
+                reqwest::header::ACCEPT,
+                reqwest::header::HeaderValue::from_static("application/json"),
+            );
             h
         })
         .connect_timeout(Duration::from_secs(15))
@@ -273,5 +295,10 @@ fn build_http() -> Result<reqwest::Client, Error> {
         .pool_max_idle_per_host(32)
         .tls_certs_merge(extra_roots)
         .build()
-        .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {}", describe_reqwest_error(&e))))
+        .map_err(|e| {
+            Error::Internal(format!(
+                "cannot build the HTTP client: {}",
+                describe_reqwest_error(&e)
+            ))
+        })
 }

@@ -28,7 +28,10 @@ pub struct RequestBudget {
 impl RequestBudget {
     /// At most `per_minute` requests in any 60-second window.
     pub fn per_minute(per_minute: u32) -> Self {
-        Self::new(per_minute.max(1) as usize, Duration::from_secs(60) + TRANSIT_MARGIN)
+        Self::new(
+            per_minute.max(1) as usize,
+            Duration::from_secs(60) + TRANSIT_MARGIN,
+        )
     }
 
     /// At most `limit` requests in any `window`.
@@ -99,7 +102,10 @@ mod tests {
         assert_eq!(times[5], Duration::from_secs(60));
         assert_eq!(times[10], Duration::from_secs(120));
         for (i, t) in times.iter().enumerate() {
-            let in_window = times.iter().filter(|u| **u <= *t && *t - **u < Duration::from_secs(60)).count();
+            let in_window = times
+                .iter()
+                .filter(|u| **u <= *t && *t - **u < Duration::from_secs(60))
+                .count();
             assert!(in_window <= 5, "request {i} saw {in_window} in its window");
         }
     }

@@ -21,9 +21,9 @@ impl RetryPolicy {
     /// For syncs: persistent.
     pub fn sync() -> Self {
         Self {
-            max_attempts: 8,
+            max_attempts: 7,
             min_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(60),
+            max_delay: Duration::from_secs(30),
             max_throttled: 30,
             max_retry_after: Duration::from_secs(600),
         }
@@ -80,9 +80,18 @@ mod tests {
     fn retry_after_forms() {
         let now = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
         assert_eq!(parse_retry_after("93", now), Some(Duration::from_secs(93)));
-        assert_eq!(parse_retry_after(" 1.5 ", now), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_retry_after("Mon, 01 Jan 2024 00:00:30 GMT", now), Some(Duration::from_secs(30)));
-        assert_eq!(parse_retry_after("Sun, 31 Dec 2023 00:00:30 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(" 1.5 ", now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_retry_after("Mon, 01 Jan 2024 00:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 31 Dec 2023 00:00:30 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
     }

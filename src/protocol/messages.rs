@@ -11,17 +11,31 @@ use super::state::AirbyteStateMessage;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AirbyteMessage {
-    Record { record: AirbyteRecordMessage },
-    State { state: AirbyteStateMessage },
-    Log { log: AirbyteLogMessage },
-    Spec { spec: ConnectorSpecification },
+    Record {
+        record: AirbyteRecordMessage,
+    },
+    State {
+        state: AirbyteStateMessage,
+    },
+    Log {
+        log: AirbyteLogMessage,
+    },
+    Spec {
+        spec: ConnectorSpecification,
+    },
     ConnectionStatus {
         #[serde(rename = "connectionStatus")]
         connection_status: AirbyteConnectionStatus,
     },
-    Catalog { catalog: AirbyteCatalog },
-    Trace { trace: AirbyteTraceMessage },
-    Control { control: AirbyteControlMessage },
+    Catalog {
+        catalog: AirbyteCatalog,
+    },
+    Trace {
+        trace: AirbyteTraceMessage,
+    },
+    Control {
+        control: AirbyteControlMessage,
+    },
 }
 
 /// A record. `data` is kept as raw JSON so API objects pass through byte for byte.
@@ -220,7 +234,11 @@ impl AirbyteMessage {
     }
 
     /// A TRACE STREAM_STATUS message.
-    pub fn stream_status(stream: &str, status: AirbyteStreamStatus, reasons: Option<Vec<Value>>) -> Self {
+    pub fn stream_status(
+        stream: &str,
+        status: AirbyteStreamStatus,
+        reasons: Option<Vec<Value>>,
+    ) -> Self {
         AirbyteMessage::Trace {
             trace: AirbyteTraceMessage {
                 kind: TraceType::StreamStatus,
@@ -286,9 +304,18 @@ mod tests {
     #[test]
     fn record_ref_matches_owned_record() {
         let data = RawValue::from_string(r#"{"id":1}"#.to_owned()).unwrap();
-        let borrowed = serde_json::to_string(&RecordRef { stream: "s", data: &data, emitted_at: 5 }).unwrap();
+        let borrowed = serde_json::to_string(&RecordRef {
+            stream: "s",
+            data: &data,
+            emitted_at: 5,
+        })
+        .unwrap();
         let owned = serde_json::to_string(&AirbyteMessage::Record {
-            record: AirbyteRecordMessage { stream: "s".into(), data: data.clone(), emitted_at: 5 },
+            record: AirbyteRecordMessage {
+                stream: "s".into(),
+                data: data.clone(),
+                emitted_at: 5,
+            },
         })
         .unwrap();
         assert_eq!(format!(r#"{{"type":"RECORD","record":{borrowed}}}"#), owned);

@@ -55,7 +55,10 @@ impl Output {
         let mut batch = Batch::default();
         batch.push(msg)?;
         self.write_batch(&batch)?;
-        if matches!(msg, AirbyteMessage::State { .. } | AirbyteMessage::Control { .. }) {
+        if matches!(
+            msg,
+            AirbyteMessage::State { .. } | AirbyteMessage::Control { .. }
+        ) {
             self.flush()?;
         }
         Ok(())
@@ -64,7 +67,10 @@ impl Output {
     /// Writes pre-serialized lines in one go, so a page's records and its STATE stay together
     /// even when several streams write concurrently.
     pub fn write_batch(&self, batch: &Batch) -> Result<(), OutputError> {
-        let mut w = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut w = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         w.write_all(&batch.buf)?;
         if batch.has_state {
             w.flush()?;
@@ -74,7 +80,10 @@ impl Output {
 
     /// Flushes buffered lines.
     pub fn flush(&self) -> Result<(), OutputError> {
-        let mut w = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut w = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         w.flush()?;
         Ok(())
     }
@@ -97,9 +106,21 @@ impl Batch {
     }
 
     /// Appends a RECORD line whose `data` is passed through as raw JSON.
-    pub fn push_record(&mut self, stream: &str, data: &RawValue, emitted_at: i64) -> Result<(), OutputError> {
+    pub fn push_record(
+        &mut self,
+        stream: &str,
+        data: &RawValue,
+        emitted_at: i64,
+    ) -> Result<(), OutputError> {
         self.buf.extend_from_slice(br#"{"type":"RECORD","record":"#);
-        write_json(&mut self.buf, &RecordRef { stream, data, emitted_at })?;
+        write_json(
+            &mut self.buf,
+            &RecordRef {
+                stream,
+                data,
+                emitted_at,
+            },
+        )?;
         self.buf.extend_from_slice(b"}\n");
         Ok(())
     }
@@ -107,9 +128,12 @@ impl Batch {
     /// Appends any message.
     pub fn push(&mut self, msg: &AirbyteMessage) -> Result<(), OutputError> {
         match msg {
-            AirbyteMessage::Log { .. } | AirbyteMessage::Trace { .. } | AirbyteMessage::ConnectionStatus { .. } => {
+            AirbyteMessage::Log { .. }
+            | AirbyteMessage::Trace { .. }
+            | AirbyteMessage::ConnectionStatus { .. } => {
                 let line = serde_json::to_string(msg).map_err(io::Error::other)?;
-                self.buf.extend_from_slice(secrets::redact(&line).as_bytes());
+                self.buf
+                    .extend_from_slice(secrets::redact(&line).as_bytes());
             }
             AirbyteMessage::State { .. } => {
                 self.has_state = true;
@@ -171,7 +195,9 @@ mod tests {
         let mut batch = Batch::default();
         let data = RawValue::from_string("{\"id\":\"a\",\"x\":[1,2]}".into()).unwrap();
         batch.push_record("chats", &data, 7).unwrap();
-        batch.push(&AirbyteMessage::log(LogLevel::Info, "line\nbreak")).unwrap();
+        batch
+            .push(&AirbyteMessage::log(LogLevel::Info, "line\nbreak"))
+            .unwrap();
         out.write_batch(&batch).unwrap();
         out.flush().unwrap();
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();

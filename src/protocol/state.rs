@@ -43,7 +43,11 @@ pub struct AirbyteStateMessage {
     pub global: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
-    #[serde(rename = "sourceStats", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sourceStats",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source_stats: Option<AirbyteStateStats>,
 }
 
@@ -89,23 +93,36 @@ impl InputState {
             return Ok(Self::default());
         }
         let value: Value = serde_json::from_str(text).map_err(|e| {
-            StateFileError::NotJson(format!("line {} column {}: {}", e.line(), e.column(), classify(&e)))
+            StateFileError::NotJson(format!(
+                "line {} column {}: {}",
+                e.line(),
+                e.column(),
+                classify(&e)
+            ))
         })?;
         let mut state = Self::default();
         match value {
             Value::Null => {}
             Value::Array(items) => {
                 for (i, item) in items.into_iter().enumerate() {
-                    state.absorb_message(item).map_err(|e| StateFileError::Shape(format!("item {i}: {e}")))?;
+                    state
+                        .absorb_message(item)
+                        .map_err(|e| StateFileError::Shape(format!("item {i}: {e}")))?;
                 }
             }
             Value::Object(map) => {
                 let looks_like_message = map.contains_key("type")
-                    && (map.contains_key("stream") || map.contains_key("global") || map.contains_key("data"));
+                    && (map.contains_key("stream")
+                        || map.contains_key("global")
+                        || map.contains_key("data"));
                 if looks_like_message {
-                    state.absorb_message(Value::Object(map)).map_err(StateFileError::Shape)?;
+                    state
+                        .absorb_message(Value::Object(map))
+                        .map_err(StateFileError::Shape)?;
                 } else {
-                    state.absorb_legacy(Value::Object(map)).map_err(StateFileError::Shape)?;
+                    state
+                        .absorb_legacy(Value::Object(map))
+                        .map_err(StateFileError::Shape)?;
                 }
             }
             other => {
@@ -130,7 +147,10 @@ impl InputState {
 
     fn absorb_message(&mut self, item: Value) -> Result<(), String> {
         let Value::Object(map) = item else {
-            return Err(format!("expected a state message object, found {}", json_kind(&item)));
+            return Err(format!(
+                "expected a state message object, found {}",
+                json_kind(&item)
+            ));
         };
         let kind = map.get("type").and_then(Value::as_str).unwrap_or("LEGACY");
         match kind {
@@ -185,7 +205,10 @@ impl InputState {
                 Ok(())
             }
             Value::Null => Ok(()),
-            other => Err(format!("legacy state must be an object, found {}", json_kind(&other))),
+            other => Err(format!(
+                "legacy state must be an object, found {}",
+                json_kind(&other)
+            )),
         }
     }
 }
@@ -220,7 +243,11 @@ mod tests {
     #[test]
     fn empty_forms_give_no_state() {
         for text in ["", "  \n", "null", "{}", "[]"] {
-            assert_eq!(InputState::parse(text).unwrap(), InputState::default(), "{text:?}");
+            assert_eq!(
+                InputState::parse(text).unwrap(),
+                InputState::default(),
+                "{text:?}"
+            );
         }
     }
 
@@ -230,10 +257,16 @@ mod tests {
                       {"type":"GLOBAL","global":{"shared_state":{},"stream_states":[{"stream_descriptor":{"name":"agents"},"stream_state":{"id":5}}]}},
                       {"type":"LEGACY","data":{"bans":{"id":9}}}]"#;
         let s = InputState::parse(text).unwrap();
-        assert_eq!(s.get("chats"), Some(&json!({"update_timestamp":"1697795052"})));
+        assert_eq!(
+            s.get("chats"),
+            Some(&json!({"update_timestamp":"1697795052"}))
+        );
         assert_eq!(s.get("agents"), Some(&json!({"id":5})));
         assert_eq!(s.get("bans"), Some(&json!({"id":9})));
-        let legacy = InputState::parse(r#"{"agents":{"id":361089721035},"chats":{"update_timestamp":"2023-10-20T09:44:12Z"}}"#).unwrap();
+        let legacy = InputState::parse(
+            r#"{"agents":{"id":361089721035},"chats":{"update_timestamp":"2023-10-20T09:44:12Z"}}"#,
+        )
+        .unwrap();
         assert_eq!(legacy.get("agents"), Some(&json!({"id":361089721035u64})));
         let single = InputState::parse(r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"x"},"stream_state":{"a":1}}}"#).unwrap();
         assert_eq!(single.get("x"), Some(&json!({"a":1})));
@@ -248,7 +281,9 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_that_does_not_echo_the_input() {
-        let err = InputState::parse("{secret-token-123").unwrap_err().to_string();
+        let err = InputState::parse("{secret-token-123")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not valid JSON"), "{err}");
         assert!(!err.contains("secret-token-123"));
         assert!(InputState::parse("42").is_err());

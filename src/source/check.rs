@@ -17,7 +17,9 @@ pub async fn check(config: &Path, out: Arc<Output>) -> Result<(), Error> {
         Err(e) => {
             tracing::warn!("check failed: {e}");
             let message = match &e {
-                Error::Transport { .. } => format!("{e}. Check the subdomain and that this machine can reach Zendesk."),
+                Error::Transport { .. } => {
+                    format!("{e}. Check the subdomain and that this machine can reach Zendesk.")
+                }
                 _ => e.to_string(),
             };
             AirbyteMessage::connection_status(ConnectionStatus::Failed, Some(message))

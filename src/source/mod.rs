@@ -16,14 +16,20 @@ use crate::protocol::{AirbyteMessage, Output};
 
 /// Reads and validates the `--config` file.
 pub fn load_config(path: &std::path::Path) -> Result<ValidConfig, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Config(format!("Cannot read the config file {}: {e}.", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Config(format!(
+            "Cannot read the config file {}: {e}.",
+            path.display()
+        ))
+    })?;
     ValidConfig::from_json(&text)
 }
 
 /// `discover`: the catalog of every stream (needs a valid config, makes no request).
 pub fn discover(config: &std::path::Path, out: &Output) -> Result<(), Error> {
     load_config(config)?;
-    out.emit(&AirbyteMessage::Catalog { catalog: crate::streams::catalog() })?;
+    out.emit(&AirbyteMessage::Catalog {
+        catalog: crate::streams::catalog(),
+    })?;
     Ok(())
 }

@@ -11,7 +11,9 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::protocol::messages::{AirbyteErrorTraceMessage, AirbyteStreamStatus, StreamDescriptor};
 use crate::protocol::output::{Batch, OutputError};
-use crate::protocol::{AirbyteMessage, ConfiguredAirbyteCatalog, InputState, LogLevel, Output, SyncMode};
+use crate::protocol::{
+    AirbyteMessage, ConfiguredAirbyteCatalog, InputState, LogLevel, Output, SyncMode,
+};
 use crate::streams::driver::{no_cursor_state, Ctx, Outcome, Selection, Tracker};
 use crate::streams::{self, chats, Reader, StreamInfo};
 
@@ -38,8 +40,12 @@ impl Job {
 }
 
 fn load_catalog(path: &Path) -> Result<ConfiguredAirbyteCatalog, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Input(format!("Cannot read the catalog file {}: {e}.", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Input(format!(
+            "Cannot read the catalog file {}: {e}.",
+            path.display()
+        ))
+    })?;
     serde_json::from_str(&text).map_err(|e| {
         Error::Input(format!(
             "The configured catalog is invalid: {} (line {}, column {}). Expected {{\"streams\": [{{\"stream\": {{\"name\": ...}}, \"sync_mode\": \"full_refresh\"|\"incremental\", ...}}]}}.",
@@ -54,13 +60,25 @@ fn load_state(path: Option<&Path>) -> Result<InputState, Error> {
     let Some(path) = path else {
         return Ok(InputState::default());
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Input(format!("Cannot read the state file {}: {e}.", path.display())))?;
-    InputState::parse(&text).map_err(|e| Error::Input(format!("{e}. Pass a state saved by this connector, or none.")))
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Input(format!(
+            "Cannot read the state file {}: {e}.",
+            path.display()
+        ))
+    })?;
+    InputState::parse(&text).map_err(|e| {
+        Error::Input(format!(
+            "{e}. Pass a state saved by this connector, or none."
+        ))
+    })
 }
 
 /// Turns the configured catalog into jobs; unknown streams are a config error.
-fn plan(catalog: &ConfiguredAirbyteCatalog, state: &InputState, out: &Output) -> Result<Vec<Job>, Error> {
+fn plan(
+    catalog: &ConfiguredAirbyteCatalog,
+    state: &InputState,
+    out: &Output,
+) -> Result<Vec<Job>, Error> {
     let unknown: Vec<&str> = catalog
         .streams
         .iter()
@@ -76,20 +94,27 @@ fn plan(catalog: &ConfiguredAirbyteCatalog, state: &InputState, out: &Output) ->
         )));
     }
     if catalog.streams.is_empty() {
-        return Err(Error::Input("The configured catalog selects no streams.".into()));
+        return Err(Error::Input(
+            "The configured catalog selects no streams.".into(),
+        ));
     }
     let mut jobs = Vec::new();
     let mut family = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for configured in &catalog.streams {
-        let Some(info) = streams::find(&configured.stream.name) else { continue };
+        let Some(info) = streams::find(&configured.stream.name) else {
+            continue;
+        };
         if !seen.insert(info.name) {
             continue;
         }
         let mode = if configured.sync_mode == SyncMode::Incremental && !info.incremental {
             out.emit(&AirbyteMessage::log(
                 LogLevel::Warn,
-                format!("Stream {} has no cursor; reading it in full refresh mode.", info.name),
+                format!(
+                    "Stream {} has no cursor; reading it in full refresh mode.",
+                    info.name
+                ),
             ))?;
             SyncMode::FullRefresh
         } else {
@@ -128,7 +153,11 @@ pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error>
 
     for job in &jobs {
         for sel in job.selections() {
-            out.emit(&AirbyteMessage::stream_status(sel.name, AirbyteStreamStatus::Started, None))?;
+            out.emit(&AirbyteMessage::stream_status(
+                sel.name,
+                AirbyteStreamStatus::Started,
+                None,
+            ))?;
         }
     }
 
@@ -162,7 +191,9 @@ pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error>
                     finish(&out, sel, AirbyteStreamStatus::Complete)?;
                     tracing::info!("stream {}: {} records", sel.name, sel.tracker.total());
                 }
-                Err(Error::Output(OutputError::Closed)) => return Err(Error::Output(OutputError::Closed)),
+                Err(Error::Output(OutputError::Closed)) => {
+                    return Err(Error::Output(OutputError::Closed))
+                }
                 Err(e) => {
                     tracing::error!("stream {} failed: {e}", sel.name);
                     finish(&out, sel, AirbyteStreamStatus::Incomplete)?;
@@ -186,9 +217,18 @@ pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error>
     tracing::info!(
         "read finished in {:.1?}: {} requests, {} retries, {} rate-limit waits",
         started.elapsed(),
-        client.stats.requests.load(std::sync::atomic::Ordering::Relaxed),
-        client.stats.retries.load(std::sync::atomic::Ordering::Relaxed),
-        client.stats.throttled.load(std::sync::atomic::Ordering::Relaxed),
+        client
+            .stats
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed),
+        client
+            .stats
+            .retries
+            .load(std::sync::atomic::Ordering::Relaxed),
+        client
+            .stats
+            .throttled
+            .load(std::sync::atomic::Ordering::Relaxed),
     );
     if let Some((_, first)) = failed.first() {
         let names: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();

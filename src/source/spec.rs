@@ -56,7 +56,9 @@ pub fn specification() -> ConnectorSpecification {
 
 /// `spec`: one SPEC message.
 pub fn spec(out: &Output) -> Result<(), Error> {
-    out.emit(&AirbyteMessage::Spec { spec: specification() })?;
+    out.emit(&AirbyteMessage::Spec {
+        spec: specification(),
+    })?;
     Ok(())
 }
 

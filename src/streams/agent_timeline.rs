@@ -43,7 +43,10 @@ struct Boundary {
     agents: BTreeSet<String>,
 }
 
-fn parse_state(sel: &Selection) -> Result<Option<(i64, Option<BTreeSet<String>>)>, Error> {
+/// A saved position: the microsecond, and the agents already emitted at it (when recorded).
+type Resume = (i64, Option<BTreeSet<String>>);
+
+fn parse_state(sel: &Selection) -> Result<Option<Resume>, Error> {
     let Some(state) = sel.resume_state() else {
         return Ok(None);
     };
@@ -56,11 +59,18 @@ fn parse_state(sel: &Selection) -> Result<Option<(i64, Option<BTreeSet<String>>)
             sel.name
         ))
     })?;
-    let agents = state.get("agent_ids_at_start_time").and_then(Value::as_array).map(|ids| {
-        ids.iter()
-            .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
-            .collect()
-    });
+    let agents = state
+        .get("agent_ids_at_start_time")
+        .and_then(Value::as_array)
+        .map(|ids| {
+            ids.iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect()
+        });
     Ok(Some((micros, agents)))
 }
 
@@ -79,8 +89,20 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection) -> Result<Outcome, Er
     let (floor, mut boundary) = match resume {
         Some((us, Some(agents))) if us >= start_date_us => (us, Boundary { micros: us, agents }),
         // The certified connector's state: inclusive, may repeat the one boundary item.
-        Some((us, None)) if us >= start_date_us => (us, Boundary { micros: us, agents: BTreeSet::new() }),
-        _ => (start_date_us, Boundary { micros: i64::MIN, agents: BTreeSet::new() }),
+        Some((us, None)) if us >= start_date_us => (
+            us,
+            Boundary {
+                micros: us,
+                agents: BTreeSet::new(),
+            },
+        ),
+        _ => (
+            start_date_us,
+            Boundary {
+                micros: i64::MIN,
+                agents: BTreeSet::new(),
+            },
+        ),
     };
     let now = chrono::Utc::now().timestamp();
     let (clamped_secs, _) = clamp_export_start(floor.div_euclid(1_000_000), now);
@@ -109,7 +131,10 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection) -> Result<Outcome, Er
                     continue;
                 }
                 if us > boundary.micros {
-                    boundary = Boundary { micros: us, agents: BTreeSet::new() };
+                    boundary = Boundary {
+                        micros: us,
+                        agents: BTreeSet::new(),
+                    };
                 }
                 if us == boundary.micros {
                     boundary.agents.insert(agent.clone());

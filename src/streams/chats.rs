@@ -64,7 +64,10 @@ pub struct Member {
 /// Where a member resumes, from its state (ours, or the certified connector's
 /// `{"update_timestamp": "1697795052"}` / ISO forms, which resume inclusively).
 fn resume_position(sel: &Selection, start_secs: i64) -> Result<Position, Error> {
-    let from_start = Position { secs: start_secs, id: String::new() };
+    let from_start = Position {
+        secs: start_secs,
+        id: String::new(),
+    };
     let Some(state) = sel.resume_state() else {
         return Ok(from_start);
     };
@@ -124,7 +127,10 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, members: &[Member]) -> Result<Outcome,
     let now = chrono::Utc::now().timestamp();
     let (request_secs, clamped) = clamp_export_start(lowest.secs, now);
     let mut request = if clamped {
-        Position { secs: request_secs, id: String::new() }
+        Position {
+            secs: request_secs,
+            id: String::new(),
+        }
     } else {
         lowest
     };
@@ -148,7 +154,11 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, members: &[Member]) -> Result<Outcome,
             let id = match &head.id {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
-                _ => return Err(Error::Protocol(format!("{PATH} returned a chat without an id"))),
+                _ => {
+                    return Err(Error::Protocol(format!(
+                        "{PATH} returned a chat without an id"
+                    )))
+                }
             };
             let secs = head
                 .update_timestamp
@@ -209,7 +219,10 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, members: &[Member]) -> Result<Outcome,
 type PageFuture = tokio::task::JoinHandle<Result<Result<bytes::Bytes, Outcome>, Error>>;
 
 /// Starts fetching the page after `from` in the background.
-fn fetch_page<F: Fetch>(ctx: &Ctx<F>, from: &Position) -> impl std::future::Future<Output = Result<Result<bytes::Bytes, Outcome>, Error>> {
+fn fetch_page<F: Fetch>(
+    ctx: &Ctx<F>,
+    from: &Position,
+) -> impl std::future::Future<Output = Result<Result<bytes::Bytes, Outcome>, Error>> {
     let ctx = ctx.clone();
     let mut query = vec![
         ("fields", "chats(*)".to_owned()),
@@ -219,11 +232,23 @@ fn fetch_page<F: Fetch>(ctx: &Ctx<F>, from: &Position) -> impl std::future::Futu
     if !from.id.is_empty() {
         query.push(("start_id", from.id.clone()));
     }
-    let handle: PageFuture = tokio::spawn(async move { get_optional(&ctx, "chats", PATH, &query, false).await });
-    async move { handle.await.map_err(|e| Error::Internal(format!("page fetch task failed: {e}")))? }
+    let handle: PageFuture =
+        tokio::spawn(async move { get_optional(&ctx, "chats", PATH, &query, false).await });
+    async move {
+        handle
+            .await
+            .map_err(|e| Error::Internal(format!("page fetch task failed: {e}")))?
+    }
 }
 
-fn emit_part(batch: &mut Batch, member: &Member, head: &ChatHead<'_>, pos: &Position, raw: &RawValue, emitted_at: i64) -> Result<(), Error> {
+fn emit_part(
+    batch: &mut Batch,
+    member: &Member,
+    head: &ChatHead<'_>,
+    pos: &Position,
+    raw: &RawValue,
+    emitted_at: i64,
+) -> Result<(), Error> {
     let tracker = &member.sel.tracker;
     let children = match member.part {
         Part::Chat => return tracker.record(batch, raw, emitted_at),
@@ -246,7 +271,14 @@ fn emit_part(batch: &mut Batch, member: &Member, head: &ChatHead<'_>, pos: &Posi
     };
     for (i, item) in items.iter().enumerate() {
         let position = i.to_string();
-        let row = with_leading_fields(item, &[("chat_id", &chat_id), ("position", &position), ("update_timestamp", &updated)])?;
+        let row = with_leading_fields(
+            item,
+            &[
+                ("chat_id", &chat_id),
+                ("position", &position),
+                ("update_timestamp", &updated),
+            ],
+        )?;
         tracker.record(batch, &row, emitted_at)?;
     }
     Ok(())
@@ -258,11 +290,20 @@ mod tests {
 
     #[test]
     fn positions_order_by_second_then_id() {
-        let p = |secs, id: &str| Position { secs, id: id.to_owned() };
+        let p = |secs, id: &str| Position {
+            secs,
+            id: id.to_owned(),
+        };
         assert!(p(5, "") < p(5, "a"));
         assert!(p(5, "zz") < p(6, ""));
         assert!(p(5, "2401.1.A") < p(5, "2401.1.B"));
-        assert_eq!(p(5, "").to_state(), json!({"update_timestamp": "1970-01-01T00:00:05Z"}));
-        assert_eq!(p(5, "x").to_state(), json!({"update_timestamp": "1970-01-01T00:00:05Z", "start_id": "x"}));
+        assert_eq!(
+            p(5, "").to_state(),
+            json!({"update_timestamp": "1970-01-01T00:00:05Z"})
+        );
+        assert_eq!(
+            p(5, "x").to_state(),
+            json!({"update_timestamp": "1970-01-01T00:00:05Z", "start_id": "x"})
+        );
     }
 }

@@ -98,7 +98,11 @@ impl Tracker {
     /// Adds RUNNING to the batch the first time the stream produces output.
     pub fn mark_running(&self, batch: &mut Batch) -> Result<(), Error> {
         if !self.0.running.swap(true, Ordering::Relaxed) {
-            batch.push(&AirbyteMessage::stream_status(self.0.name, AirbyteStreamStatus::Running, None))?;
+            batch.push(&AirbyteMessage::stream_status(
+                self.0.name,
+                AirbyteStreamStatus::Running,
+                None,
+            ))?;
         }
         Ok(())
     }
@@ -145,7 +149,12 @@ pub fn decode<'a, T: Deserialize<'a>>(endpoint: &str, body: &'a [u8]) -> Result<
         endpoint: endpoint.to_owned(),
         line: e.line(),
         column: e.column(),
-        detail: e.to_string().split(" at line").next().unwrap_or("").to_owned(),
+        detail: e
+            .to_string()
+            .split(" at line")
+            .next()
+            .unwrap_or("")
+            .to_owned(),
     })
 }
 
@@ -160,13 +169,16 @@ pub async fn get_optional<F: Fetch>(
 ) -> Result<Result<bytes::Bytes, Outcome>, Error> {
     match ctx.fetch.get(path, query).await {
         Ok(body) => Ok(Ok(body)),
-        Err(e) if e.status() == Some(404) || (forbidden_is_unavailable && e.status() == Some(403)) => {
+        Err(e)
+            if e.status() == Some(404) || (forbidden_is_unavailable && e.status() == Some(403)) =>
+        {
             let why = format!(
                 "Stream {stream} skipped: Zendesk Chat answered {} for {path}; this account does not offer it.",
                 e.status().unwrap_or_default()
             );
             tracing::warn!("{why}");
-            ctx.output.emit(&AirbyteMessage::log(LogLevel::Warn, why.clone()))?;
+            ctx.output
+                .emit(&AirbyteMessage::log(LogLevel::Warn, why.clone()))?;
             Ok(Err(Outcome::Unavailable(why)))
         }
         Err(e) => Err(e),
@@ -206,7 +218,13 @@ pub fn first_since_id(sel: &Selection) -> Result<i64, Error> {
 
 /// Reads an endpoint paged by `since_id` (inclusive) and `limit`, ascending by id, until an empty
 /// page. `items` extracts a page's records in id order. STATE `{"id": last}` after every page.
-pub async fn read_since_id<F, X>(ctx: &Ctx<F>, sel: &Selection, path: &str, limit: u32, items: X) -> Result<Outcome, Error>
+pub async fn read_since_id<F, X>(
+    ctx: &Ctx<F>,
+    sel: &Selection,
+    path: &str,
+    limit: u32,
+    items: X,
+) -> Result<Outcome, Error>
 where
     F: Fetch,
     X: for<'a> Fn(&'a [u8]) -> Result<Vec<&'a RawValue>, Error>,
@@ -214,7 +232,10 @@ where
     let mut since = first_since_id(sel)?;
     let mut last_id = since.checked_sub(1).filter(|id| *id >= 0);
     loop {
-        let query = [("since_id", since.to_string()), ("limit", limit.to_string())];
+        let query = [
+            ("since_id", since.to_string()),
+            ("limit", limit.to_string()),
+        ];
         let body = match get_optional(ctx, sel.name, path, &query, false).await? {
             Ok(b) => b,
             Err(outcome) => return Ok(outcome),
@@ -229,7 +250,9 @@ where
                 id: Value,
             }
             let WithId { id } = decode::<WithId>(path, raw.get().as_bytes())?;
-            let id = id_as_i64(&id).ok_or_else(|| Error::Protocol(format!("{path} returned a record without an integer id")))?;
+            let id = id_as_i64(&id).ok_or_else(|| {
+                Error::Protocol(format!("{path} returned a record without an integer id"))
+            })?;
             if id < since {
                 return Err(Error::Protocol(format!(
                     "{path} ignored since_id={since} and returned id {id}; stopping to avoid a loop"
@@ -275,7 +298,10 @@ mod tests {
     #[test]
     fn clamp() {
         assert_eq!(clamp_export_start(100, 10_000), (100, false));
-        assert_eq!(clamp_export_start(9_900, 10_000), (10_000 - EXPORT_MIN_AGE_SECS, true));
+        assert_eq!(
+            clamp_export_start(9_900, 10_000),
+            (10_000 - EXPORT_MIN_AGE_SECS, true)
+        );
     }
 
     #[test]

@@ -7,7 +7,10 @@ use crate::error::Error;
 
 /// `{"k1":v1,...,<the object's own fields>}`. `fields` values are JSON text. A non-object
 /// element is kept whole under `value`.
-pub fn with_leading_fields(element: &RawValue, fields: &[(&str, &str)]) -> Result<Box<RawValue>, Error> {
+pub fn with_leading_fields(
+    element: &RawValue,
+    fields: &[(&str, &str)],
+) -> Result<Box<RawValue>, Error> {
     let text = element.get().trim();
     let mut out = String::with_capacity(text.len() + 64);
     out.push('{');
@@ -31,7 +34,8 @@ pub fn with_leading_fields(element: &RawValue, fields: &[(&str, &str)]) -> Resul
         out.push_str(text);
         out.push('}');
     }
-    RawValue::from_string(out).map_err(|e| Error::Internal(format!("derived record is not JSON: {e}")))
+    RawValue::from_string(out)
+        .map_err(|e| Error::Internal(format!("derived record is not JSON: {e}")))
 }
 
 /// A JSON string literal.
@@ -49,10 +53,17 @@ mod tests {
 
     #[test]
     fn splices_fields() {
-        let r = with_leading_fields(&raw(r#"{"a": 1}"#), &[("chat_id", "\"c\""), ("position", "0")]).unwrap();
+        let r = with_leading_fields(
+            &raw(r#"{"a": 1}"#),
+            &[("chat_id", "\"c\""), ("position", "0")],
+        )
+        .unwrap();
         assert_eq!(r.get(), r#"{"chat_id":"c","position":0,"a": 1}"#);
         let r = with_leading_fields(&raw("{ }"), &[("x", "1")]).unwrap();
-        assert_eq!(serde_json::from_str::<serde_json::Value>(r.get()).unwrap(), serde_json::json!({"x":1}));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(r.get()).unwrap(),
+            serde_json::json!({"x":1})
+        );
         let r = with_leading_fields(&raw(r#"["a", null, 3]"#), &[("x", "1")]).unwrap();
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(r.get()).unwrap(),

@@ -25,14 +25,22 @@ use simple::Shape;
 
 /// GETs a path of the Chat API and returns a successful answer's body.
 pub trait Fetch: Send + Sync + 'static {
-    fn get(&self, path: &str, query: &[(&str, String)]) -> impl Future<Output = Result<Bytes, Error>> + Send;
+    fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> impl Future<Output = Result<Bytes, Error>> + Send;
 }
 
 /// How a stream is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reader {
     /// One request, one object or a list.
-    Simple { path: &'static str, shape: Shape, forbidden_is_unavailable: bool },
+    Simple {
+        path: &'static str,
+        shape: Shape,
+        forbidden_is_unavailable: bool,
+    },
     /// `since_id` pages of `agents`.
     Agents,
     /// `since_id` pages of `bans` (two arrays merged by id).
@@ -53,27 +61,151 @@ pub struct StreamInfo {
 }
 
 const fn list(path: &'static str) -> Reader {
-    Reader::Simple { path, shape: Shape::Array, forbidden_is_unavailable: false }
+    Reader::Simple {
+        path,
+        shape: Shape::Array,
+        forbidden_is_unavailable: false,
+    }
 }
 
 /// Every stream, in catalog order. Names, keys and cursors match the certified Airbyte connector.
 pub const STREAMS: &[StreamInfo] = &[
-    StreamInfo { name: "accounts", incremental: false, cursor_field: None, primary_key: &["account_key"], schema: record_schema::<records::Account>, reader: Reader::Simple { path: "account", shape: Shape::Object, forbidden_is_unavailable: true } },
-    StreamInfo { name: "agents", incremental: true, cursor_field: Some("id"), primary_key: &["id"], schema: record_schema::<records::Agent>, reader: Reader::Agents },
-    StreamInfo { name: "agent_timeline", incremental: true, cursor_field: Some("start_time"), primary_key: &["id"], schema: record_schema::<records::AgentTimeline>, reader: Reader::AgentTimeline },
-    StreamInfo { name: "bans", incremental: true, cursor_field: Some("id"), primary_key: &["id"], schema: record_schema::<records::Ban>, reader: Reader::Bans },
-    StreamInfo { name: "chats", incremental: true, cursor_field: Some("update_timestamp"), primary_key: &["id"], schema: record_schema::<records::Chat>, reader: Reader::Chats(chats::Part::Chat) },
-    StreamInfo { name: "chat_history", incremental: true, cursor_field: Some("update_timestamp"), primary_key: &["chat_id", "position"], schema: record_schema::<records::ChatHistory>, reader: Reader::Chats(chats::Part::History) },
-    StreamInfo { name: "chat_webpath", incremental: true, cursor_field: Some("update_timestamp"), primary_key: &["chat_id", "position"], schema: record_schema::<records::ChatWebpath>, reader: Reader::Chats(chats::Part::Webpath) },
-    StreamInfo { name: "chat_engagements", incremental: true, cursor_field: Some("update_timestamp"), primary_key: &["chat_id", "position"], schema: record_schema::<records::ChatEngagement>, reader: Reader::Chats(chats::Part::Engagements) },
-    StreamInfo { name: "chat_conversions", incremental: true, cursor_field: Some("update_timestamp"), primary_key: &["chat_id", "position"], schema: record_schema::<records::ChatConversion>, reader: Reader::Chats(chats::Part::Conversions) },
-    StreamInfo { name: "departments", incremental: false, cursor_field: None, primary_key: &["id"], schema: record_schema::<records::Department>, reader: list("departments") },
-    StreamInfo { name: "goals", incremental: false, cursor_field: None, primary_key: &["id"], schema: record_schema::<records::Goal>, reader: list("goals") },
-    StreamInfo { name: "roles", incremental: false, cursor_field: None, primary_key: &["id"], schema: record_schema::<records::Role>, reader: list("roles") },
-    StreamInfo { name: "routing_settings", incremental: false, cursor_field: None, primary_key: &[], schema: record_schema::<records::RoutingSettings>, reader: Reader::Simple { path: "routing_settings/account", shape: Shape::Data, forbidden_is_unavailable: false } },
-    StreamInfo { name: "shortcuts", incremental: false, cursor_field: None, primary_key: &["id"], schema: record_schema::<records::Shortcut>, reader: list("shortcuts") },
-    StreamInfo { name: "skills", incremental: false, cursor_field: None, primary_key: &["id"], schema: record_schema::<records::Skill>, reader: list("skills") },
-    StreamInfo { name: "triggers", incremental: false, cursor_field: None, primary_key: &["id"], schema: record_schema::<records::Trigger>, reader: list("triggers") },
+    StreamInfo {
+        name: "accounts",
+        incremental: false,
+        cursor_field: None,
+        primary_key: &["account_key"],
+        schema: record_schema::<records::Account>,
+        reader: Reader::Simple {
+            path: "account",
+            shape: Shape::Object,
+            forbidden_is_unavailable: true,
+        },
+    },
+    StreamInfo {
+        name: "agents",
+        incremental: true,
+        cursor_field: Some("id"),
+        primary_key: &["id"],
+        schema: record_schema::<records::Agent>,
+        reader: Reader::Agents,
+    },
+    StreamInfo {
+        name: "agent_timeline",
+        incremental: true,
+        cursor_field: Some("start_time"),
+        primary_key: &["id"],
+        schema: record_schema::<records::AgentTimeline>,
+        reader: Reader::AgentTimeline,
+    },
+    StreamInfo {
+        name: "bans",
+        incremental: true,
+        cursor_field: Some("id"),
+        primary_key: &["id"],
+        schema: record_schema::<records::Ban>,
+        reader: Reader::Bans,
+    },
+    StreamInfo {
+        name: "chats",
+        incremental: true,
+        cursor_field: Some("update_timestamp"),
+        primary_key: &["id"],
+        schema: record_schema::<records::Chat>,
+        reader: Reader::Chats(chats::Part::Chat),
+    },
+    StreamInfo {
+        name: "chat_history",
+        incremental: true,
+        cursor_field: Some("update_timestamp"),
+        primary_key: &["chat_id", "position"],
+        schema: record_schema::<records::ChatHistory>,
+        reader: Reader::Chats(chats::Part::History),
+    },
+    StreamInfo {
+        name: "chat_webpath",
+        incremental: true,
+        cursor_field: Some("update_timestamp"),
+        primary_key: &["chat_id", "position"],
+        schema: record_schema::<records::ChatWebpath>,
+        reader: Reader::Chats(chats::Part::Webpath),
+    },
+    StreamInfo {
+        name: "chat_engagements",
+        incremental: true,
+        cursor_field: Some("update_timestamp"),
+        primary_key: &["chat_id", "position"],
+        schema: record_schema::<records::ChatEngagement>,
+        reader: Reader::Chats(chats::Part::Engagements),
+    },
+    StreamInfo {
+        name: "chat_conversions",
+        incremental: true,
+        cursor_field: Some("update_timestamp"),
+        primary_key: &["chat_id", "position"],
+        schema: record_schema::<records::ChatConversion>,
+        reader: Reader::Chats(chats::Part::Conversions),
+    },
+    StreamInfo {
+        name: "departments",
+        incremental: false,
+        cursor_field: None,
+        primary_key: &["id"],
+        schema: record_schema::<records::Department>,
+        reader: list("departments"),
+    },
+    StreamInfo {
+        name: "goals",
+        incremental: false,
+        cursor_field: None,
+        primary_key: &["id"],
+        schema: record_schema::<records::Goal>,
+        reader: list("goals"),
+    },
+    StreamInfo {
+        name: "roles",
+        incremental: false,
+        cursor_field: None,
+        primary_key: &["id"],
+        schema: record_schema::<records::Role>,
+        reader: list("roles"),
+    },
+    StreamInfo {
+        name: "routing_settings",
+        incremental: false,
+        cursor_field: None,
+        primary_key: &[],
+        schema: record_schema::<records::RoutingSettings>,
+        reader: Reader::Simple {
+            path: "routing_settings/account",
+            shape: Shape::Data,
+            forbidden_is_unavailable: false,
+        },
+    },
+    StreamInfo {
+        name: "shortcuts",
+        incremental: false,
+        cursor_field: None,
+        primary_key: &["id"],
+        schema: record_schema::<records::Shortcut>,
+        reader: list("shortcuts"),
+    },
+    StreamInfo {
+        name: "skills",
+        incremental: false,
+        cursor_field: None,
+        primary_key: &["id"],
+        schema: record_schema::<records::Skill>,
+        reader: list("skills"),
+    },
+    StreamInfo {
+        name: "triggers",
+        incremental: false,
+        cursor_field: None,
+        primary_key: &["id"],
+        schema: record_schema::<records::Trigger>,
+        reader: list("triggers"),
+    },
 ];
 
 /// Looks a stream up by name.
@@ -94,7 +226,12 @@ impl StreamInfo {
             supported_sync_modes: modes,
             source_defined_cursor: Some(self.incremental),
             default_cursor_field: self.cursor_field.map(|c| vec![c.to_owned()]),
-            source_defined_primary_key: Some(self.primary_key.iter().map(|k| vec![(*k).to_owned()]).collect()),
+            source_defined_primary_key: Some(
+                self.primary_key
+                    .iter()
+                    .map(|k| vec![(*k).to_owned()])
+                    .collect(),
+            ),
             namespace: None,
             is_resumable: Some(self.incremental),
         }
@@ -133,14 +270,34 @@ fn ban_items(body: &[u8]) -> Result<Vec<&RawValue>, Error> {
 }
 
 /// Reads one stream that is not a member of the chats family.
-pub async fn read_single<F: Fetch>(ctx: &Ctx<F>, info: &StreamInfo, sel: &Selection) -> Result<Outcome, Error> {
+pub async fn read_single<F: Fetch>(
+    ctx: &Ctx<F>,
+    info: &StreamInfo,
+    sel: &Selection,
+) -> Result<Outcome, Error> {
     match info.reader {
-        Reader::Simple { path, shape, forbidden_is_unavailable } => simple::read(ctx, sel, path, shape, forbidden_is_unavailable).await,
-        Reader::Agents => read_since_id(ctx, sel, "agents", 100, |body| driver::decode("agents", body)).await,
+        Reader::Simple {
+            path,
+            shape,
+            forbidden_is_unavailable,
+        } => simple::read(ctx, sel, path, shape, forbidden_is_unavailable).await,
+        Reader::Agents => {
+            read_since_id(ctx, sel, "agents", 100, |body| {
+                driver::decode("agents", body)
+            })
+            .await
+        }
         Reader::Bans => read_since_id(ctx, sel, "bans", 100, ban_items).await,
         Reader::AgentTimeline => agent_timeline::read(ctx, sel).await,
         Reader::Chats(part) => {
-            chats::read(ctx, &[chats::Member { sel: sel.clone(), part }]).await
+            chats::read(
+                ctx,
+                &[chats::Member {
+                    sel: sel.clone(),
+                    part,
+                }],
+            )
+            .await
         }
     }
 }
@@ -157,14 +314,19 @@ mod tests {
             for k in s.primary_key.iter().chain(s.cursor_field.iter()) {
                 assert!(props.contains_key(*k), "{}: {k} not in schema", s.name);
             }
-            jsonschema::draft7::meta::validate(&schema).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+            jsonschema::draft7::meta::validate(&schema)
+                .unwrap_or_else(|e| panic!("{}: {e}", s.name));
         }
     }
 
     #[test]
     fn ban_arrays_are_merged_by_id() {
         let body = br#"{"ip_address":[{"id":5},{"id":1}],"visitor":[{"id":3}]}"#;
-        let ids: Vec<String> = ban_items(body).unwrap().iter().map(|r| r.get().to_owned()).collect();
+        let ids: Vec<String> = ban_items(body)
+            .unwrap()
+            .iter()
+            .map(|r| r.get().to_owned())
+            .collect();
         assert_eq!(ids, vec![r#"{"id":1}"#, r#"{"id":3}"#, r#"{"id":5}"#]);
     }
 }

@@ -21,7 +21,13 @@ pub enum Shape {
 }
 
 /// Reads one of these streams.
-pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection, path: &str, shape: Shape, forbidden_is_unavailable: bool) -> Result<Outcome, Error> {
+pub async fn read<F: Fetch>(
+    ctx: &Ctx<F>,
+    sel: &Selection,
+    path: &str,
+    shape: Shape,
+    forbidden_is_unavailable: bool,
+) -> Result<Outcome, Error> {
     let body = match get_optional(ctx, sel.name, path, &[], forbidden_is_unavailable).await? {
         Ok(b) => b,
         Err(outcome) => return Ok(outcome),

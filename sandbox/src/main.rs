@@ -1,0 +1,185 @@
+//! `zendesk-chat-sandbox` binary: runs the fake Zendesk Chat API until killed or `--max-lifetime-secs`.
+
+use clap::Parser;
+use std::io::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use zendesk_chat_sandbox::{Faults, Sandbox, SandboxConfig, ServeOptions, TlsFiles};
+
+/// A deterministic fake Zendesk Chat REST API (for tests, benchmarks and demos).
+#[derive(Parser, Debug)]
+#[command(name = "zendesk-chat-sandbox", version)]
+struct Cli {
+    /// Port to listen on (0 = random free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Address to bind. Only loopback unless you really mean it.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// PRNG seed; all data is a pure function of the seed and the counts.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Number of chats (about 20% offline messages).
+    #[arg(long, default_value_t = 2000)]
+    chats: usize,
+    /// Extra chats that all share one update_timestamp second.
+    #[arg(long, default_value_t = 0)]
+    tie_chats: usize,
+    /// Number of agents.
+    #[arg(long, default_value_t = 25)]
+    agents: usize,
+    /// Number of bans.
+    #[arg(long, default_value_t = 30)]
+    bans: usize,
+    /// Number of agent timeline items.
+    #[arg(long, default_value_t = 500)]
+    agent_timeline: usize,
+    /// Disable the type quirks (ints for booleans, array webpath items, ...).
+    #[arg(long)]
+    no_quirks: bool,
+    /// Static Bearer token accepted from the start.
+    #[arg(long, default_value = "sandbox-token-0001")]
+    access_token: String,
+    /// OAuth client id.
+    #[arg(long, default_value = "sandbox-client-1")]
+    client_id: String,
+    /// OAuth client secret.
+    #[arg(long, default_value = "sandbox-secret-0001")]
+    client_secret: String,
+    /// Initial (single-use, rotating) refresh token.
+    #[arg(long, default_value = "sandbox-refresh-0001")]
+    refresh_token: String,
+    /// Every access token expires after this many successful (2xx) API requests made with it.
+    #[arg(long)]
+    token_ttl_requests: Option<u32>,
+    /// `expires_in` returned by the token endpoint.
+    #[arg(long, default_value_t = 3600)]
+    token_expires_in: u64,
+    /// Probability of a random 500/502/503 per API request.
+    #[arg(long, default_value_t = 0.0)]
+    error_rate_5xx: f64,
+    /// Probability of a random 429 per API request.
+    #[arg(long, default_value_t = 0.0)]
+    rate_429: f64,
+    /// Retry-After seconds for random 429s.
+    #[arg(long, default_value_t = 1)]
+    retry_after_secs: u64,
+    /// API requests numbered AFTER+1..=AFTER+LEN get 503 (format: AFTER,LEN).
+    #[arg(long, value_parser = parse_pair)]
+    burst_5xx: Option<(u64, u64)>,
+    /// Sliding 60 s window request limit (429 + Retry-After above it).
+    #[arg(long)]
+    rpm_limit: Option<u32>,
+    /// Delay before answering each API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Resources answered with 404 (repeatable or comma separated).
+    #[arg(long, value_delimiter = ',')]
+    not_found: Vec<String>,
+    /// Resources answered with 403 (repeatable or comma separated).
+    #[arg(long, value_delimiter = ',')]
+    forbidden: Vec<String>,
+    /// Resources whose 200 bodies are truncated (repeatable or comma separated).
+    #[arg(long, value_delimiter = ',')]
+    malformed_json: Vec<String>,
+    /// Incremental `limit` above this is rejected with 400.
+    #[arg(long, default_value_t = 1000)]
+    max_limit_incremental: u32,
+    /// Exit after this many seconds (0 = never).
+    #[arg(long, default_value_t = 3600)]
+    max_lifetime_secs: u64,
+    /// PEM certificate chain: serve HTTPS instead of HTTP (needs --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+fn parse_pair(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s
+        .split_once(',')
+        .ok_or_else(|| "expected AFTER,LEN".to_string())?;
+    Ok((
+        a.trim().parse().map_err(|e| format!("{e}"))?,
+        b.trim().parse().map_err(|e| format!("{e}"))?,
+    ))
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let cfg = SandboxConfig {
+        seed: cli.seed,
+        chats: cli.chats,
+        tie_chats: cli.tie_chats,
+        agents: cli.agents,
+        bans: cli.bans,
+        agent_timeline: cli.agent_timeline,
+        quirks: !cli.no_quirks,
+        access_token: cli.access_token,
+        client_id: cli.client_id,
+        client_secret: cli.client_secret,
+        refresh_token: cli.refresh_token,
+        token_ttl_requests: cli.token_ttl_requests,
+        token_expires_in: cli.token_expires_in,
+        faults: Faults {
+            error_rate_5xx: cli.error_rate_5xx,
+            rate_429: cli.rate_429,
+            retry_after_secs: cli.retry_after_secs,
+            burst_5xx: cli.burst_5xx,
+            rpm_limit: cli.rpm_limit,
+            latency_ms: cli.latency_ms,
+            not_found: cli.not_found,
+            forbidden: cli.forbidden,
+            malformed_json: cli.malformed_json,
+            max_limit_incremental: cli.max_limit_incremental,
+        },
+    };
+    let tls = match (cli.tls_cert, cli.tls_key) {
+        (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    eprintln!(
+        "zendesk-chat-sandbox: seed={} chats={} tie_chats={} agents={} bans={} agent_timeline={} quirks={}",
+        cfg.seed, cfg.chats, cfg.tie_chats, cfg.agents, cfg.bans, cfg.agent_timeline, cfg.quirks
+    );
+    let started = std::time::Instant::now();
+    let sandbox = match Sandbox::spawn_with(
+        cfg,
+        ServeOptions {
+            bind: cli.bind,
+            port: cli.port,
+            tls,
+        },
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("zendesk-chat-sandbox: failed to start: {e}");
+            std::process::exit(1);
+        }
+    };
+    eprintln!(
+        "zendesk-chat-sandbox: data ready in {:.2?}; API base {}",
+        started.elapsed(),
+        sandbox.base_url()
+    );
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {scheme}://{}", sandbox.addr());
+    let _ = out.flush();
+    drop(out);
+    if cli.max_lifetime_secs == 0 {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+    std::thread::sleep(Duration::from_secs(cli.max_lifetime_secs));
+    eprintln!("zendesk-chat-sandbox: max lifetime reached, exiting");
+    let stats = sandbox.stats();
+    eprintln!(
+        "zendesk-chat-sandbox: served {} API requests ({:?})",
+        stats.requests, stats.by_status
+    );
+    drop(sandbox);
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real `source-zendesk-chat` binary against the fake Zendesk Chat API.
+
+mod util;
+
+mod commands;
+mod read;
+mod resilience;
+mod schemas;
