@@ -15,6 +15,13 @@ use crate::secrets::Secret;
 /// The Chat API's documented budget on every Zendesk plan.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 200;
 
+/// Default number of chat export slices read at once.
+pub const DEFAULT_BACKFILL_CONCURRENCY: u32 = 4;
+
+fn default_backfill_concurrency() -> u32 {
+    DEFAULT_BACKFILL_CONCURRENCY
+}
+
 fn default_requests_per_minute() -> u32 {
     DEFAULT_REQUESTS_PER_MINUTE
 }
@@ -52,10 +59,17 @@ pub struct Config {
     #[schemars(title = "Requests per minute", range(min = 1, max = 10000), extend("order" = 3))]
     pub requests_per_minute: u32,
 
+    /// How many time slices of the chat history are exported at once during a backfill. Each
+    /// export request can take a second or more, so a few in parallel are needed to use the
+    /// request budget; 1 reads sequentially.
+    #[serde(default = "default_backfill_concurrency")]
+    #[schemars(title = "Backfill concurrency", range(min = 1, max = 16), extend("order" = 4))]
+    pub backfill_concurrency: u32,
+
     /// Overrides the API base URL (default https://{subdomain}.zendesk.com/api/v2/chat/), for
     /// proxies and tests. Plain http:// is accepted only for loopback and private addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "API base URL", extend("airbyte_hidden" = true, "order" = 4))]
+    #[schemars(title = "API base URL", extend("airbyte_hidden" = true, "order" = 5))]
     pub base_url: Option<String>,
 }
 
@@ -121,6 +135,7 @@ pub struct ValidConfig {
     pub access_token: Option<Secret>,
     pub refresh: Option<RefreshCredentials>,
     pub requests_per_minute: u32,
+    pub backfill_concurrency: u32,
     pub base_url: Url,
     pub token_url: Url,
     /// The config as given, so a CONTROL message can hand it back with new tokens and nothing
@@ -159,6 +174,12 @@ impl ValidConfig {
             return Err(Error::Config(format!(
                 "`requests_per_minute` must be between 1 and 10000 (got {}); Zendesk allows 200.",
                 config.requests_per_minute
+            )));
+        }
+        if !(1..=16).contains(&config.backfill_concurrency) {
+            return Err(Error::Config(format!(
+                "`backfill_concurrency` must be between 1 and 16 (got {}).",
+                config.backfill_concurrency
             )));
         }
         let base_url = match &config.base_url {
@@ -207,6 +228,7 @@ impl ValidConfig {
             access_token,
             refresh,
             requests_per_minute: config.requests_per_minute,
+            backfill_concurrency: config.backfill_concurrency,
             base_url,
             token_url,
             raw,

@@ -16,6 +16,9 @@ use crate::error::{truncate, Error};
 use crate::protocol::{AirbyteMessage, Output};
 use crate::secrets::Secret;
 
+/// Fresh tokens refused in a row before the credentials are declared bad.
+const MAX_REFRESHES_WITHOUT_SUCCESS: u64 = 5;
+
 /// Refresh this long before a token's announced expiry.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
@@ -32,8 +35,9 @@ pub struct Auth {
     /// Held while refreshing; holds the refresh token, which rotates.
     refresh: Mutex<Option<Secret>>,
     can_refresh: bool,
-    /// Successful requests made with the current token (reset on refresh).
-    successes: AtomicU64,
+    /// Refreshes since the last successful request: new tokens that never work mean the
+    /// credentials are bad, however the answers of concurrent requests interleave.
+    refreshes_without_success: AtomicU64,
     config: ValidConfig,
     http: reqwest::Client,
     output: Arc<Output>,
@@ -59,7 +63,7 @@ impl Auth {
             }),
             refresh: Mutex::new(config.refresh.as_ref().map(|r| r.refresh_token.clone())),
             can_refresh: config.refresh.is_some(),
-            successes: AtomicU64::new(0),
+            refreshes_without_success: AtomicU64::new(0),
             config: config.clone(),
             http,
             output,
@@ -71,28 +75,22 @@ impl Auth {
         self.can_refresh
     }
 
-    /// Counts a successful request made with the token of `generation`.
-    pub fn record_success(&self, generation: u64) {
-        if self.snapshot().generation == generation {
-            self.successes.fetch_add(1, Ordering::Relaxed);
-        }
+    /// Notes that a request succeeded.
+    pub fn record_success(&self) {
+        self.refreshes_without_success.store(0, Ordering::Relaxed);
     }
 
     /// Answers a 401 for a request sent with the token of `generation`: refreshes (once, however
-    /// many requests ask), unless that token came from a refresh and failed before any request
-    /// succeeded with it, which means new tokens do not work either.
+    /// many requests ask), unless several fresh tokens in a row were refused with no request
+    /// succeeding in between, which means new tokens do not work either.
     pub async fn handle_unauthorized(&self, generation: u64) -> Result<(), Error> {
         if !self.can_refresh {
             return Err(unauthorized());
         }
-        let cur = self.snapshot();
-        if cur.generation == generation
-            && generation > 0
-            && self.successes.load(Ordering::Relaxed) == 0
-        {
+        if self.refreshes_without_success.load(Ordering::Relaxed) >= MAX_REFRESHES_WITHOUT_SUCCESS {
             return Err(Error::Auth {
-                message: "Zendesk Chat rejected a freshly refreshed access token (HTTP 401): the OAuth client may lack the `read` scope or access was revoked. Re-authenticate the source.".into(),
-                internal: "401 right after a successful refresh".into(),
+                message: "Zendesk Chat rejected several freshly refreshed access tokens (HTTP 401): the OAuth client may lack the `read` scope or access was revoked. Re-authenticate the source.".into(),
+                internal: "401 after several refreshes with no successful request".into(),
             });
         }
         self.refresh(generation).await
@@ -204,7 +202,8 @@ impl Auth {
             let mut cur = self.current.write().unwrap_or_else(|p| p.into_inner());
             cur.token = Some(access.clone());
             cur.generation += 1;
-            self.successes.store(0, Ordering::Relaxed);
+            self.refreshes_without_success
+                .fetch_add(1, Ordering::Relaxed);
             cur.expires_at = parsed
                 .expires_in
                 .map(|s| Instant::now() + Duration::from_secs(s));

@@ -186,7 +186,7 @@ impl Client {
             ),
         })?;
         if (200..300).contains(&status) {
-            self.auth.record_success(generation);
+            self.auth.record_success();
             return Ok(body);
         }
         let text = String::from_utf8_lossy(&body).into_owned();

@@ -94,6 +94,8 @@ impl Output {
 pub struct Batch {
     buf: Vec<u8>,
     has_state: bool,
+    /// Records per stream since that stream's last STATE in this batch.
+    counts: Vec<(String, u64)>,
 }
 
 impl Batch {
@@ -102,6 +104,7 @@ impl Batch {
         Self {
             buf: Vec::with_capacity(bytes),
             has_state: false,
+            counts: Vec::new(),
         }
     }
 
@@ -122,7 +125,20 @@ impl Batch {
             },
         )?;
         self.buf.extend_from_slice(b"}\n");
+        match self.counts.iter_mut().find(|(s, _)| s == stream) {
+            Some((_, n)) => *n += 1,
+            None => self.counts.push((stream.to_owned(), 1)),
+        }
         Ok(())
+    }
+
+    /// Records of `stream` added since its previous STATE in this batch (and resets the count):
+    /// the `sourceStats.recordCount` of the STATE about to be added.
+    pub fn take_count(&mut self, stream: &str) -> u64 {
+        self.counts
+            .iter_mut()
+            .find(|(s, _)| s == stream)
+            .map_or(0, |(_, n)| std::mem::take(n))
     }
 
     /// Appends any message.

@@ -148,6 +148,7 @@ pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error>
         fetch: client.clone(),
         output: out.clone(),
         start_date: config.start_date,
+        concurrency: config.backfill_concurrency as usize,
     };
     let started = std::time::Instant::now();
 

@@ -8,16 +8,24 @@
 //! has fewer than `limit` chats (`next_page` is always present and means nothing). A stream's
 //! position is the pair (second, id) of the last chat it has committed: chats at or before it
 //! are not emitted again, which also makes the 5-minute clamp exact.
+//!
+//! A backfill is cut into time slices read concurrently; when a worker runs out of work it
+//! halves the slice with the most time left (above what that slice already fetched), so
+//! unevenly spread data keeps every worker busy. A stream's state is its [`Coverage`]: a
+//! contiguous frontier plus the ranges finished beyond it, so a resumed sync emits exactly what
+//! is missing.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
 
-use super::cursor::{iso_to_secs, secs_to_iso, value_to_secs};
-use super::driver::{clamp_export_start, decode, get_optional, Ctx, Outcome, Selection};
+use super::coverage::{Coverage, Position};
+use super::cursor::{iso_to_secs, value_to_secs};
+use super::driver::{decode, get_optional, Ctx, Outcome, Selection};
 use super::inject::{json_string, with_leading_fields};
 use super::Fetch;
 use crate::error::Error;
@@ -37,42 +45,22 @@ pub enum Part {
     Conversions,
 }
 
-/// A position in the export: everything at or before (`secs`, `id`) is done. An empty `id`
-/// means "everything before `secs`" (ids sort after the empty string).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Position {
-    pub secs: i64,
-    pub id: String,
-}
-
-impl Position {
-    fn to_state(&self) -> Value {
-        if self.id.is_empty() {
-            json!({ "update_timestamp": secs_to_iso(self.secs) })
-        } else {
-            json!({ "update_timestamp": secs_to_iso(self.secs), "start_id": self.id })
-        }
-    }
-}
-
 /// One selected stream of the family.
+#[derive(Clone)]
 pub struct Member {
     pub sel: Selection,
     pub part: Part,
 }
 
-/// Where a member resumes, from its state (ours, or the certified connector's
+/// What a member has already committed, from its state (ours, or the certified connector's
 /// `{"update_timestamp": "1697795052"}` / ISO forms, which resume inclusively).
-fn resume_position(sel: &Selection, start_secs: i64) -> Result<Position, Error> {
-    let from_start = Position {
-        secs: start_secs,
-        id: String::new(),
-    };
+fn resume_coverage(sel: &Selection, start_secs: i64) -> Result<Coverage, Error> {
+    let from_start = Position::start_of(start_secs);
     let Some(state) = sel.resume_state() else {
-        return Ok(from_start);
+        return Ok(Coverage::up_to(from_start));
     };
     let Some(v) = state.get("update_timestamp").filter(|v| !v.is_null()) else {
-        return Ok(from_start);
+        return Ok(Coverage::up_to(from_start));
     };
     let secs = value_to_secs(v).ok_or_else(|| {
         Error::Input(format!(
@@ -85,7 +73,11 @@ fn resume_position(sel: &Selection, start_secs: i64) -> Result<Position, Error> 
         Some(Value::Number(n)) => n.to_string(),
         _ => String::new(),
     };
-    Ok(Position { secs, id }.max(from_start))
+    let mut coverage = Coverage::up_to(Position { secs, id }.max(from_start));
+    for (a, b) in Coverage::ranges_from_state(state) {
+        coverage.add(a, b);
+    }
+    Ok(coverage)
 }
 
 #[derive(Deserialize)]
@@ -114,28 +106,169 @@ struct ChatHead<'a> {
     conversions: Option<&'a RawValue>,
 }
 
-/// Reads the selected members of the family in one pass.
+/// A time slice of the export read by one worker: chats after `start` and before second `end`
+/// (`None`: to the end of the export).
+struct Slice {
+    start: Position,
+    end: Option<i64>,
+    /// The last chat of the last page fetched; a split never cuts at or below it.
+    fetched: Position,
+    /// Everything in (`start`, `done`] is committed.
+    done: Position,
+    finished: bool,
+}
+
+/// Slices and what they committed, shared by the workers; writing output under this lock keeps
+/// every STATE after the records it covers.
+struct Progress {
+    slices: Vec<Slice>,
+}
+
+impl Progress {
+    /// The committed coverage of a member: its input plus every slice's committed range.
+    fn coverage(&self, input: &Coverage) -> Coverage {
+        let mut c = input.clone();
+        for s in &self.slices {
+            c.add(s.start.clone(), s.done.clone());
+        }
+        c
+    }
+
+    /// Halves the unfinished slice with the most time left, if it is worth it. Returns the new
+    /// slice's index.
+    fn split(&mut self, ceiling: i64) -> Option<usize> {
+        let (index, remaining) = self
+            .slices
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.finished)
+            .map(|(i, s)| (i, s.end.unwrap_or(ceiling) - s.fetched.secs))
+            .max_by_key(|(_, r)| *r)?;
+        if remaining < 2 * MIN_SLICE_SECS {
+            return None;
+        }
+        let old = &mut self.slices[index];
+        let cut = old.fetched.secs + remaining / 2;
+        let end = old.end.replace(cut);
+        self.slices.push(Slice {
+            start: Position::start_of(cut),
+            end,
+            fetched: Position::start_of(cut),
+            done: Position::start_of(cut),
+            finished: false,
+        });
+        Some(self.slices.len() - 1)
+    }
+}
+
+/// Slices shorter than this are not split further.
+const MIN_SLICE_SECS: i64 = 3600;
+
+struct Shared<F> {
+    ctx: Ctx<F>,
+    members: Vec<Member>,
+    inputs: Vec<Coverage>,
+    progress: Mutex<Progress>,
+    /// No prefetch when slices already overlap requests (bounds memory).
+    prefetch: bool,
+}
+
+/// Reads the selected members of the family in one pass over the export, in concurrent time
+/// slices when `ctx.concurrency` > 1.
 pub async fn read<F: Fetch>(ctx: &Ctx<F>, members: &[Member]) -> Result<Outcome, Error> {
     let start_secs = ctx.start_date.timestamp();
-    let mut positions = members
+    let inputs = members
         .iter()
-        .map(|m| resume_position(&m.sel, start_secs))
+        .map(|m| resume_coverage(&m.sel, start_secs))
         .collect::<Result<Vec<_>, _>>()?;
-    let Some(lowest) = positions.iter().min().cloned() else {
+    let Some(lowest) = inputs.iter().map(|c| c.frontier.clone()).min() else {
         return Ok(Outcome::Done);
     };
-    let now = chrono::Utc::now().timestamp();
-    let (request_secs, clamped) = clamp_export_start(lowest.secs, now);
-    let mut request = if clamped {
-        Position {
-            secs: request_secs,
-            id: String::new(),
-        }
+    let ceiling = chrono::Utc::now().timestamp() - super::driver::EXPORT_MIN_AGE_SECS;
+    let concurrency = ctx.concurrency.max(1);
+    let span = ceiling - lowest.secs;
+    let initial = if concurrency > 1 && span >= 2 * MIN_SLICE_SECS * concurrency as i64 {
+        concurrency
     } else {
-        lowest
+        1
     };
-    let want_children = members.iter().any(|m| m.part != Part::Chat);
-    // Ids already emitted at the latest second seen, to drop repeats if the API re-sends them.
+    let mut slices = Vec::with_capacity(initial);
+    for k in 0..initial {
+        let start = if k == 0 {
+            lowest.clone()
+        } else {
+            Position::start_of(lowest.secs + span * k as i64 / initial as i64)
+        };
+        let end = (k + 1 < initial).then(|| lowest.secs + span * (k as i64 + 1) / initial as i64);
+        slices.push(Slice {
+            fetched: start.clone(),
+            done: start.clone(),
+            start,
+            end,
+            finished: false,
+        });
+    }
+    let shared = Arc::new(Shared {
+        ctx: ctx.clone(),
+        members: members.to_vec(),
+        inputs,
+        progress: Mutex::new(Progress { slices }),
+        prefetch: concurrency == 1,
+    });
+    let mut workers = tokio::task::JoinSet::new();
+    for index in 0..initial {
+        workers.spawn(read_slice(shared.clone(), index));
+    }
+    let mut outcome = Outcome::Done;
+    while let Some(joined) = workers.join_next().await {
+        match joined {
+            Err(e) => {
+                workers.abort_all();
+                return Err(Error::Internal(format!("a chat export worker failed: {e}")));
+            }
+            Ok(Err(e)) => {
+                workers.abort_all();
+                return Err(e);
+            }
+            Ok(Ok(Some(unavailable))) => {
+                workers.abort_all();
+                outcome = unavailable;
+                break;
+            }
+            Ok(Ok(None)) => {}
+        }
+        while workers.len() < concurrency {
+            let split = lock(&shared.progress).split(ceiling);
+            match split {
+                Some(index) => {
+                    workers.spawn(read_slice(shared.clone(), index));
+                }
+                None => break,
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn lock(m: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Reads one slice page by page. `Some(outcome)` when the endpoint is unavailable.
+async fn read_slice<F: Fetch>(
+    shared: Arc<Shared<F>>,
+    index: usize,
+) -> Result<Option<Outcome>, Error> {
+    let ctx = &shared.ctx;
+    let slice_start = lock(&shared.progress).slices[index].start.clone();
+    let ceiling = chrono::Utc::now().timestamp() - super::driver::EXPORT_MIN_AGE_SECS;
+    // The export refuses a start_time under 5 minutes old: start earlier and skip what is before.
+    let mut request = if slice_start.secs > ceiling {
+        Position::start_of(ceiling)
+    } else {
+        slice_start.clone()
+    };
+    let want_children = shared.members.iter().any(|m| m.part != Part::Chat);
     let mut seen_second = i64::MIN;
     let mut seen_ids: HashSet<String> = HashSet::new();
     let mut pending = Some(fetch_page(ctx, &request));
@@ -143,11 +276,10 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, members: &[Member]) -> Result<Outcome,
     while let Some(next) = pending.take() {
         let body = match next.await? {
             Ok(b) => b,
-            Err(outcome) => return Ok(outcome),
+            Err(outcome) => return Ok(Some(outcome)),
         };
         let page: Page = decode(PATH, &body)?;
         let count = page.count.unwrap_or(page.chats.len() as u64);
-        let full = count >= u64::from(LIMIT) && !page.chats.is_empty();
         let mut heads = Vec::with_capacity(page.chats.len());
         for raw in &page.chats {
             let head: ChatHead = decode(PATH, raw.get().as_bytes())?;
@@ -166,24 +298,46 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, members: &[Member]) -> Result<Outcome,
                 .and_then(iso_to_secs)
                 .or_else(|| head.timestamp.as_deref().and_then(iso_to_secs))
                 .unwrap_or(request.secs);
-            heads.push((Position { secs, id }, head));
+            heads.push((Position { secs, id }, head, *raw));
         }
-        // Start the next request before writing this page.
-        let page_end = heads.last().map(|(p, _)| p.clone());
-        if full {
-            let Some(end) = page_end.clone().filter(|end| *end > request) else {
+        let last = heads.last().map(|(p, _, _)| p.clone());
+        // Register how far this slice has fetched before reading its end: a split never cuts
+        // at or below a fetched chat, so this page's end stays valid.
+        let end = {
+            let mut progress = lock(&shared.progress);
+            let slice = &mut progress.slices[index];
+            if let Some(l) = &last {
+                if *l > slice.fetched {
+                    slice.fetched = l.clone();
+                }
+            }
+            slice.end
+        };
+        let beyond_end = matches!((&last, end), (Some(l), Some(e)) if l.secs >= e);
+        let full = count >= u64::from(LIMIT) && !heads.is_empty();
+        let finished = !full || beyond_end;
+        if !finished {
+            let Some(next_from) = last.clone().filter(|l| *l > request) else {
                 return Err(Error::Protocol(format!(
                     "{PATH} returned a full page that does not move past start_time={} start_id={:?}; stopping instead of looping",
                     request.secs, request.id
                 )));
             };
-            request = end;
-            pending = Some(fetch_page(ctx, &request));
+            request = next_from;
+            if shared.prefetch {
+                pending = Some(fetch_page(ctx, &request));
+            }
         }
 
         let emitted_at = crate::protocol::now_millis();
         let mut batch = Batch::with_capacity(body.len() * if want_children { 2 } else { 1 } + 4096);
-        for ((pos, head), raw) in heads.iter().zip(&page.chats) {
+        for (pos, head, raw) in &heads {
+            if *pos <= slice_start {
+                continue;
+            }
+            if end.is_some_and(|e| pos.secs >= e) {
+                break;
+            }
             if pos.secs == seen_second && seen_ids.contains(&pos.id) {
                 continue;
             }
@@ -194,26 +348,42 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, members: &[Member]) -> Result<Outcome,
             if pos.secs == seen_second {
                 seen_ids.insert(pos.id.clone());
             }
-            for (member, from) in members.iter().zip(&positions) {
-                if *pos <= *from {
-                    continue;
-                }
-                emit_part(&mut batch, member, head, pos, raw, emitted_at)?;
-            }
-        }
-        if let Some(end) = page_end {
-            for p in positions.iter_mut() {
-                if end > *p {
-                    *p = end.clone();
+            for (member, input) in shared.members.iter().zip(&shared.inputs) {
+                if !input.contains(pos) {
+                    emit_part(&mut batch, member, head, pos, raw, emitted_at)?;
                 }
             }
         }
-        for (member, p) in members.iter().zip(&positions) {
-            member.sel.tracker.state(&mut batch, p.to_state())?;
+
+        {
+            let mut progress = lock(&shared.progress);
+            let slice = &mut progress.slices[index];
+            if finished {
+                slice.finished = true;
+                slice.done = match (slice.end, &last) {
+                    (Some(e), _) => Position::start_of(e),
+                    (None, Some(l)) if *l > slice.done => l.clone(),
+                    (None, _) => slice.done.clone(),
+                };
+            } else if let Some(l) = &last {
+                slice.done = l.clone();
+            }
+            for (member, input) in shared.members.iter().zip(&shared.inputs) {
+                member
+                    .sel
+                    .tracker
+                    .state(&mut batch, progress.coverage(input).to_state())?;
+            }
+            ctx.output.write_batch(&batch)?;
         }
-        ctx.output.write_batch(&batch)?;
+        if finished {
+            return Ok(None);
+        }
+        if pending.is_none() {
+            pending = Some(fetch_page(ctx, &request));
+        }
     }
-    Ok(Outcome::Done)
+    Ok(None)
 }
 
 type PageFuture = tokio::task::JoinHandle<Result<Result<bytes::Bytes, Outcome>, Error>>;
@@ -288,22 +458,55 @@ fn emit_part(
 mod tests {
     use super::*;
 
+    fn slice(start: i64, end: Option<i64>, fetched: i64) -> Slice {
+        Slice {
+            start: Position::start_of(start),
+            end,
+            fetched: Position::start_of(fetched),
+            done: Position::start_of(start),
+            finished: false,
+        }
+    }
+
     #[test]
-    fn positions_order_by_second_then_id() {
-        let p = |secs, id: &str| Position {
-            secs,
-            id: id.to_owned(),
+    fn split_halves_the_slice_with_most_time_left_above_what_it_fetched() {
+        let mut p = Progress {
+            slices: vec![
+                slice(0, Some(100_000), 90_000),
+                slice(100_000, None, 100_000),
+            ],
         };
-        assert!(p(5, "") < p(5, "a"));
-        assert!(p(5, "zz") < p(6, ""));
-        assert!(p(5, "2401.1.A") < p(5, "2401.1.B"));
+        let i = p.split(300_000).unwrap();
+        assert_eq!(p.slices[1].end, Some(200_000));
+        assert_eq!(p.slices[i].start, Position::start_of(200_000));
+        assert_eq!(p.slices[i].end, None);
+        // Too little left anywhere: no split.
+        let mut p = Progress {
+            slices: vec![slice(0, Some(5000), 1000)],
+        };
+        assert!(p.split(10_000).is_none());
+    }
+
+    #[test]
+    fn coverage_joins_slices_to_the_input() {
+        let mut p = Progress {
+            slices: vec![slice(0, Some(100), 0), slice(100, None, 100)],
+        };
+        p.slices[1].done = Position {
+            secs: 150,
+            id: "x".into(),
+        };
+        let input = Coverage::up_to(Position::start_of(0));
+        let c = p.coverage(&input);
+        assert_eq!(c.frontier, Position::start_of(0));
+        assert_eq!(c.ranges.len(), 1);
+        p.slices[0].done = Position::start_of(100);
         assert_eq!(
-            p(5, "").to_state(),
-            json!({"update_timestamp": "1970-01-01T00:00:05Z"})
-        );
-        assert_eq!(
-            p(5, "x").to_state(),
-            json!({"update_timestamp": "1970-01-01T00:00:05Z", "start_id": "x"})
+            p.coverage(&input),
+            Coverage::up_to(Position {
+                secs: 150,
+                id: "x".into()
+            })
         );
     }
 }

@@ -24,6 +24,8 @@ pub struct Ctx<F> {
     pub fetch: Arc<F>,
     pub output: Arc<Output>,
     pub start_date: DateTime<Utc>,
+    /// How many time slices of the chat export are read at once.
+    pub concurrency: usize,
 }
 
 impl<F> Clone for Ctx<F> {
@@ -32,6 +34,7 @@ impl<F> Clone for Ctx<F> {
             fetch: self.fetch.clone(),
             output: self.output.clone(),
             start_date: self.start_date,
+            concurrency: self.concurrency,
         }
     }
 }
@@ -69,7 +72,6 @@ pub struct Tracker(Arc<TrackerInner>);
 
 struct TrackerInner {
     name: &'static str,
-    pending: AtomicU64,
     total: AtomicU64,
     running: AtomicBool,
     has_state: AtomicBool,
@@ -79,7 +81,6 @@ impl Tracker {
     pub fn new(name: &'static str) -> Self {
         Self(Arc::new(TrackerInner {
             name,
-            pending: AtomicU64::new(0),
             total: AtomicU64::new(0),
             running: AtomicBool::new(false),
             has_state: AtomicBool::new(false),
@@ -126,15 +127,16 @@ impl Tracker {
     pub fn record(&self, batch: &mut Batch, data: &RawValue, emitted_at: i64) -> Result<(), Error> {
         self.mark_running(batch)?;
         batch.push_record(self.0.name, data, emitted_at)?;
-        self.0.pending.fetch_add(1, Ordering::Relaxed);
         self.0.total.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Adds a STATE that commits every record added since the previous one.
+    /// Adds a STATE that commits the records of this stream added to the batch before it. Every
+    /// batch that holds records of a stream ends with that stream's STATE, so the count is the
+    /// number of records since the previous STATE.
     pub fn state(&self, batch: &mut Batch, stream_state: Value) -> Result<(), Error> {
         self.mark_running(batch)?;
-        let count = self.0.pending.swap(0, Ordering::Relaxed);
+        let count = batch.take_count(self.0.name);
         self.0.has_state.store(true, Ordering::Relaxed);
         batch.push(&AirbyteMessage::State {
             state: AirbyteStateMessage::stream(self.0.name, stream_state, count),

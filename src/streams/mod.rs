@@ -4,6 +4,7 @@
 
 pub mod agent_timeline;
 pub mod chats;
+pub mod coverage;
 pub mod cursor;
 pub mod driver;
 pub mod inject;

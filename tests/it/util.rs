@@ -400,3 +400,30 @@ pub fn ids(records: &[Value], key: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Records sorted by the given keys (parallel slices emit chats in slice order, not export
+/// order), after asserting no key appears twice.
+pub fn sorted_unique(records: &[Value], keys: &[&str]) -> Vec<Value> {
+    let key = |r: &Value| keys.iter().map(|k| r[*k].to_string()).collect::<Vec<_>>();
+    let mut out = records.to_vec();
+    out.sort_by_key(key);
+    for w in out.windows(2) {
+        assert_ne!(key(&w[0]), key(&w[1]), "duplicate record {:?}", key(&w[0]));
+    }
+    out
+}
+
+/// Chats sorted by id; child rows by (chat_id, position).
+pub fn canon(stream: &str, records: &[Value]) -> Vec<Value> {
+    match stream {
+        "chats" => sorted_unique(records, &["id"]),
+        s if s.starts_with("chat_") => sorted_unique(records, &["chat_id", "position"]),
+        _ => records.to_vec(),
+    }
+}
+
+/// The same config, read sequentially (one export slice).
+pub fn sequential(mut cfg: Value) -> Value {
+    cfg["backfill_concurrency"] = json!(1);
+    cfg
+}
