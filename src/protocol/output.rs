@@ -2,13 +2,16 @@
 //! the STATE that follows them, redacts secrets from human-readable messages, and turns a closed
 //! pipe into a typed error instead of a panic.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::messages::{AirbyteMessage, RecordRef};
+use super::state::AirbyteStateMessage;
 use crate::secrets;
 
 /// Why output could not be written.
@@ -33,14 +36,24 @@ impl From<io::Error> for OutputError {
 
 /// Shared handle to stdout (or any writer in tests). Cheap to share behind an `Arc`.
 pub struct Output {
-    inner: Mutex<io::BufWriter<Box<dyn Write + Send>>>,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    out: io::BufWriter<Box<dyn Write + Send>>,
+    /// Records written per stream since that stream's last STATE: the next STATE's
+    /// `sourceStats.recordCount`, exact in output order whatever the concurrency.
+    counts: HashMap<String, u64>,
 }
 
 impl Output {
     /// Wraps a writer with a 256 KiB buffer.
     pub fn new(writer: Box<dyn Write + Send>) -> Self {
         Self {
-            inner: Mutex::new(io::BufWriter::with_capacity(256 * 1024, writer)),
+            inner: Mutex::new(Inner {
+                out: io::BufWriter::with_capacity(256 * 1024, writer),
+                counts: HashMap::new(),
+            }),
         }
     }
 
@@ -49,30 +62,22 @@ impl Output {
         Self::new(Box::new(io::stdout()))
     }
 
-    /// Writes one message as one line. LOG, TRACE and CONNECTION_STATUS text is redacted;
-    /// CONTROL messages are the one place the config (with its secrets) goes back to the platform.
-    pub fn emit(&self, msg: &AirbyteMessage) -> Result<(), OutputError> {
-        let mut batch = Batch::default();
-        batch.push(msg)?;
-        self.write_batch(&batch)?;
-        if matches!(
-            msg,
-            AirbyteMessage::State { .. } | AirbyteMessage::Control { .. }
-        ) {
-            self.flush()?;
+    /// Exclusive access for a run of lines (a page's records and the STATE after them), written
+    /// straight into the stdout buffer: no page is held twice in memory.
+    pub fn lock(&self) -> Writer<'_> {
+        Writer {
+            inner: self
+                .inner
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
         }
-        Ok(())
     }
 
-    /// Writes pre-serialized lines in one go, so a page's records and its STATE stay together
-    /// even when several streams write concurrently.
-    pub fn write_batch(&self, batch: &Batch) -> Result<(), OutputError> {
-        let mut w = self
-            .inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        w.write_all(&batch.buf)?;
-        if batch.has_state {
+    /// Writes one message as one line (STATE and CONTROL are flushed at once).
+    pub fn emit(&self, msg: &AirbyteMessage) -> Result<(), OutputError> {
+        let mut w = self.lock();
+        w.push(msg)?;
+        if matches!(msg, AirbyteMessage::Control { .. }) {
             w.flush()?;
         }
         Ok(())
@@ -80,100 +85,83 @@ impl Output {
 
     /// Flushes buffered lines.
     pub fn flush(&self) -> Result<(), OutputError> {
-        let mut w = self
-            .inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        w.flush()?;
-        Ok(())
+        self.lock().flush()
     }
 }
 
-/// Lines built off the lock (serialization is the CPU-heavy part), then written at once.
-#[derive(Default)]
-pub struct Batch {
-    buf: Vec<u8>,
-    has_state: bool,
-    /// Records per stream since that stream's last STATE in this batch.
-    counts: Vec<(String, u64)>,
+/// A locked [`Output`]. Human-readable text (LOG, TRACE, CONNECTION_STATUS) is redacted; CONTROL
+/// messages are the one place the config (with its secrets) goes back to the platform.
+pub struct Writer<'a> {
+    inner: MutexGuard<'a, Inner>,
 }
 
-impl Batch {
-    /// An empty batch with room for `bytes`.
-    pub fn with_capacity(bytes: usize) -> Self {
-        Self {
-            buf: Vec::with_capacity(bytes),
-            has_state: false,
-            counts: Vec::new(),
-        }
-    }
-
-    /// Appends a RECORD line whose `data` is passed through as raw JSON.
+impl Writer<'_> {
+    /// Writes a RECORD line whose `data` is passed through as raw JSON.
     pub fn push_record(
         &mut self,
         stream: &str,
         data: &RawValue,
         emitted_at: i64,
     ) -> Result<(), OutputError> {
-        self.buf.extend_from_slice(br#"{"type":"RECORD","record":"#);
+        let inner = &mut *self.inner;
+        inner.out.write_all(br#"{"type":"RECORD","record":"#)?;
         write_json(
-            &mut self.buf,
+            &mut inner.out,
             &RecordRef {
                 stream,
                 data,
                 emitted_at,
             },
         )?;
-        self.buf.extend_from_slice(b"}\n");
-        match self.counts.iter_mut().find(|(s, _)| s == stream) {
-            Some((_, n)) => *n += 1,
-            None => self.counts.push((stream.to_owned(), 1)),
+        inner.out.write_all(b"}\n")?;
+        match inner.counts.get_mut(stream) {
+            Some(n) => *n += 1,
+            None => {
+                inner.counts.insert(stream.to_owned(), 1);
+            }
         }
         Ok(())
     }
 
-    /// Records of `stream` added since its previous STATE in this batch (and resets the count):
-    /// the `sourceStats.recordCount` of the STATE about to be added.
-    pub fn take_count(&mut self, stream: &str) -> u64 {
-        self.counts
-            .iter_mut()
-            .find(|(s, _)| s == stream)
-            .map_or(0, |(_, n)| std::mem::take(n))
+    /// Writes a per-stream STATE committing every record of that stream written before it, and
+    /// flushes.
+    pub fn push_state(&mut self, stream: &str, stream_state: Value) -> Result<(), OutputError> {
+        let count = self.inner.counts.get_mut(stream).map_or(0, std::mem::take);
+        let msg = AirbyteMessage::State {
+            state: AirbyteStateMessage::stream(stream, stream_state, count),
+        };
+        self.push(&msg)?;
+        self.flush()
     }
 
-    /// Appends any message.
+    /// Writes any message.
     pub fn push(&mut self, msg: &AirbyteMessage) -> Result<(), OutputError> {
+        let out = &mut self.inner.out;
         match msg {
             AirbyteMessage::Log { .. }
             | AirbyteMessage::Trace { .. }
             | AirbyteMessage::ConnectionStatus { .. } => {
                 let line = serde_json::to_string(msg).map_err(io::Error::other)?;
-                self.buf
-                    .extend_from_slice(secrets::redact(&line).as_bytes());
+                out.write_all(secrets::redact(&line).as_bytes())?;
             }
-            AirbyteMessage::State { .. } => {
-                self.has_state = true;
-                write_json(&mut self.buf, msg)?;
-            }
-            _ => write_json(&mut self.buf, msg)?,
+            _ => write_json(out, msg)?,
         }
-        self.buf.push(b'\n');
+        out.write_all(b"\n")?;
         Ok(())
     }
 
-    /// True when nothing was added.
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
-
-    /// Bytes held.
-    pub fn len(&self) -> usize {
-        self.buf.len()
+    /// Flushes buffered lines.
+    pub fn flush(&mut self) -> Result<(), OutputError> {
+        self.inner.out.flush()?;
+        Ok(())
     }
 }
 
-fn write_json<T: Serialize>(buf: &mut Vec<u8>, value: &T) -> Result<(), OutputError> {
-    serde_json::to_writer(&mut *buf, value).map_err(|e| OutputError::Io(io::Error::other(e)))
+fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> Result<(), OutputError> {
+    serde_json::to_writer(out, value).map_err(|e| match e.io_error_kind() {
+        Some(io::ErrorKind::BrokenPipe) => OutputError::Closed,
+        _ => OutputError::Io(io::Error::other(e)),
+    })
 }
 
 #[cfg(test)]
@@ -208,23 +196,33 @@ mod tests {
     fn one_line_per_message_and_records_pass_through() {
         let sink = Shared::default();
         let out = Output::new(Box::new(sink.clone()));
-        let mut batch = Batch::default();
         let data = RawValue::from_string("{\"id\":\"a\",\"x\":[1,2]}".into()).unwrap();
-        batch.push_record("chats", &data, 7).unwrap();
-        batch
-            .push(&AirbyteMessage::log(LogLevel::Info, "line\nbreak"))
-            .unwrap();
-        out.write_batch(&batch).unwrap();
+        {
+            let mut w = out.lock();
+            w.push_record("chats", &data, 7).unwrap();
+            w.push(&AirbyteMessage::log(LogLevel::Info, "line\nbreak"))
+                .unwrap();
+            w.push_record("chats", &data, 7).unwrap();
+            w.push_state("chats", serde_json::json!({})).unwrap();
+            w.push_state("chats", serde_json::json!({})).unwrap();
+        }
         out.flush().unwrap();
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 5);
         assert_eq!(
             lines[0],
             r#"{"type":"RECORD","record":{"stream":"chats","data":{"id":"a","x":[1,2]},"emitted_at":7}}"#
         );
         let log: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
         assert_eq!(log["log"]["message"], "line\nbreak");
+        let count = |i: usize| {
+            serde_json::from_str::<serde_json::Value>(lines[i]).unwrap()["state"]["sourceStats"]
+                ["recordCount"]
+                .clone()
+        };
+        assert_eq!(count(3), 2.0);
+        assert_eq!(count(4), 0.0);
     }
 
     #[test]
@@ -234,9 +232,11 @@ mod tests {
         out.emit(&AirbyteMessage::log(LogLevel::Info, "x")).unwrap();
         assert!(matches!(out.flush().unwrap_err(), OutputError::Closed));
         let out = Output::new(Box::new(Closed));
-        let state = AirbyteMessage::State {
-            state: crate::protocol::AirbyteStateMessage::stream("s", serde_json::json!({}), 0),
-        };
-        assert!(matches!(out.emit(&state).unwrap_err(), OutputError::Closed));
+        assert!(matches!(
+            out.lock()
+                .push_state("s", serde_json::json!({}))
+                .unwrap_err(),
+            OutputError::Closed
+        ));
     }
 }

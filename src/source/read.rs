@@ -10,7 +10,7 @@ use crate::client::retry::RetryPolicy;
 use crate::client::Client;
 use crate::error::Error;
 use crate::protocol::messages::{AirbyteErrorTraceMessage, AirbyteStreamStatus, StreamDescriptor};
-use crate::protocol::output::{Batch, OutputError};
+use crate::protocol::output::OutputError;
 use crate::protocol::{
     AirbyteMessage, ConfiguredAirbyteCatalog, InputState, LogLevel, Output, SyncMode,
 };
@@ -250,7 +250,7 @@ pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error>
 /// Ends a stream: RUNNING if it never produced output, a STATE if it never checkpointed, then
 /// its final status.
 fn finish(out: &Output, sel: &Selection, status: AirbyteStreamStatus) -> Result<(), Error> {
-    let mut batch = Batch::default();
+    let mut batch = out.lock();
     sel.tracker.mark_running(&mut batch)?;
     if !sel.tracker.has_state() && status == AirbyteStreamStatus::Complete {
         let state: Value = match sel.resume_state() {
@@ -261,6 +261,5 @@ fn finish(out: &Output, sel: &Selection, status: AirbyteStreamStatus) -> Result<
         sel.tracker.state(&mut batch, state)?;
     }
     batch.push(&AirbyteMessage::stream_status(sel.name, status, None))?;
-    out.write_batch(&batch)?;
     Ok(())
 }

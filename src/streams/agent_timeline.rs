@@ -13,7 +13,6 @@ use super::driver::{clamp_export_start, decode, get_optional, Ctx, Outcome, Sele
 use super::inject::{json_string, with_leading_fields};
 use super::Fetch;
 use crate::error::Error;
-use crate::protocol::output::Batch;
 
 const PATH: &str = "incremental/agent_timeline";
 const LIMIT: u32 = 1000;
@@ -119,7 +118,7 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection) -> Result<Outcome, Er
         };
         let page: Page = decode(PATH, &body)?;
         let emitted_at = crate::protocol::now_millis();
-        let mut batch = Batch::with_capacity(body.len() + 4096);
+        let mut batch = ctx.output.lock();
         let mut page_max = None::<i64>;
         for raw in &page.agent_timeline {
             let item: Item = decode(PATH, raw.get().as_bytes())?;
@@ -155,7 +154,6 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection) -> Result<Outcome, Er
             json!({ "start_time": micros_to_iso(boundary.micros), "agent_ids_at_start_time": boundary.agents })
         };
         sel.tracker.state(&mut batch, state)?;
-        ctx.output.write_batch(&batch)?;
 
         let count = page.count.unwrap_or(page.agent_timeline.len() as u64);
         if count < u64::from(LIMIT) {

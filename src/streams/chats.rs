@@ -29,7 +29,7 @@ use super::driver::{decode, get_optional, Ctx, Outcome, Selection};
 use super::inject::{json_string, with_leading_fields};
 use super::Fetch;
 use crate::error::Error;
-use crate::protocol::output::Batch;
+use crate::protocol::output::Writer;
 
 pub const PATH: &str = "incremental/chats";
 /// The export's maximum (and default) page size.
@@ -268,7 +268,6 @@ async fn read_slice<F: Fetch>(
     } else {
         slice_start.clone()
     };
-    let want_children = shared.members.iter().any(|m| m.part != Part::Chat);
     let mut seen_second = i64::MIN;
     let mut seen_ids: HashSet<String> = HashSet::new();
     let mut pending = Some(fetch_page(ctx, &request));
@@ -330,7 +329,7 @@ async fn read_slice<F: Fetch>(
         }
 
         let emitted_at = crate::protocol::now_millis();
-        let mut batch = Batch::with_capacity(body.len() * if want_children { 2 } else { 1 } + 4096);
+        let mut batch = ctx.output.lock();
         for (pos, head, raw) in &heads {
             if *pos <= slice_start {
                 continue;
@@ -374,7 +373,6 @@ async fn read_slice<F: Fetch>(
                     .tracker
                     .state(&mut batch, progress.coverage(input).to_state())?;
             }
-            ctx.output.write_batch(&batch)?;
         }
         if finished {
             return Ok(None);
@@ -412,7 +410,7 @@ fn fetch_page<F: Fetch>(
 }
 
 fn emit_part(
-    batch: &mut Batch,
+    batch: &mut Writer<'_>,
     member: &Member,
     head: &ChatHead<'_>,
     pos: &Position,

@@ -13,8 +13,8 @@ use serde_json::Value;
 use super::Fetch;
 use crate::error::Error;
 use crate::protocol::messages::AirbyteStreamStatus;
-use crate::protocol::output::Batch;
-use crate::protocol::{AirbyteMessage, AirbyteStateMessage, LogLevel, Output, SyncMode};
+use crate::protocol::output::Writer;
+use crate::protocol::{AirbyteMessage, LogLevel, Output, SyncMode};
 
 /// Incremental exports reject a `start_time` less than 5 minutes old; keep a margin for clock skew.
 pub const EXPORT_MIN_AGE_SECS: i64 = 330;
@@ -97,7 +97,7 @@ impl Tracker {
     }
 
     /// Adds RUNNING to the batch the first time the stream produces output.
-    pub fn mark_running(&self, batch: &mut Batch) -> Result<(), Error> {
+    pub fn mark_running(&self, batch: &mut Writer<'_>) -> Result<(), Error> {
         if !self.0.running.swap(true, Ordering::Relaxed) {
             batch.push(&AirbyteMessage::stream_status(
                 self.0.name,
@@ -124,23 +124,23 @@ impl Tracker {
     }
 
     /// Adds a RECORD.
-    pub fn record(&self, batch: &mut Batch, data: &RawValue, emitted_at: i64) -> Result<(), Error> {
+    pub fn record(
+        &self,
+        batch: &mut Writer<'_>,
+        data: &RawValue,
+        emitted_at: i64,
+    ) -> Result<(), Error> {
         self.mark_running(batch)?;
         batch.push_record(self.0.name, data, emitted_at)?;
         self.0.total.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Adds a STATE that commits the records of this stream added to the batch before it. Every
-    /// batch that holds records of a stream ends with that stream's STATE, so the count is the
-    /// number of records since the previous STATE.
-    pub fn state(&self, batch: &mut Batch, stream_state: Value) -> Result<(), Error> {
+    /// Writes a STATE that commits every record of this stream written before it.
+    pub fn state(&self, batch: &mut Writer<'_>, stream_state: Value) -> Result<(), Error> {
         self.mark_running(batch)?;
-        let count = batch.take_count(self.0.name);
         self.0.has_state.store(true, Ordering::Relaxed);
-        batch.push(&AirbyteMessage::State {
-            state: AirbyteStateMessage::stream(self.0.name, stream_state, count),
-        })?;
+        batch.push_state(self.0.name, stream_state)?;
         Ok(())
     }
 }
@@ -244,7 +244,7 @@ where
         };
         let page = items(&body)?;
         let emitted_at = crate::protocol::now_millis();
-        let mut batch = Batch::with_capacity(body.len() + 4096);
+        let mut batch = ctx.output.lock();
         let mut max_id = None;
         for raw in &page {
             #[derive(Deserialize)]
@@ -274,7 +274,6 @@ where
             },
         };
         sel.tracker.state(&mut batch, state)?;
-        ctx.output.write_batch(&batch)?;
         match max_id {
             None => return Ok(Outcome::Done),
             Some(m) => since = m.saturating_add(1),

@@ -7,7 +7,6 @@ use serde_json::value::RawValue;
 use super::driver::{decode, get_optional, no_cursor_state, Ctx, Outcome, Selection};
 use super::Fetch;
 use crate::error::Error;
-use crate::protocol::output::Batch;
 
 /// How the endpoint wraps its records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +44,7 @@ pub async fn read<F: Fetch>(
         Shape::Array => decode::<Vec<&RawValue>>(path, &body)?,
     };
     let emitted_at = crate::protocol::now_millis();
-    let mut batch = Batch::with_capacity(body.len() + 1024);
+    let mut batch = ctx.output.lock();
     for raw in records {
         let text = raw.get().trim_start();
         if !text.starts_with('{') {
@@ -62,6 +61,5 @@ pub async fn read<F: Fetch>(
         sel.tracker.record(&mut batch, raw, emitted_at)?;
     }
     sel.tracker.state(&mut batch, no_cursor_state())?;
-    ctx.output.write_batch(&batch)?;
     Ok(Outcome::Done)
 }
