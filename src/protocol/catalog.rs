@@ -88,6 +88,22 @@ mod tests {
         assert_eq!(catalog.streams[0].sync_mode, SyncMode::Incremental);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn catalog_parsing_never_panics(text in ".{0,300}") {
+            let _ = serde_json::from_str::<ConfiguredAirbyteCatalog>(&text);
+        }
+
+        #[test]
+        fn catalog_parsing_never_panics_on_json_shaped_input(
+            name in "[a-z_]{0,12}", mode in "(full_refresh|incremental|INVALID|)", extra in proptest::option::of(0i64..5)
+        ) {
+            let text = format!(r#"{{"streams":[{{"stream":{{"name":"{name}"}},"sync_mode":"{mode}","x":{}}}]}}"#, extra.map_or("null".to_string(), |v| v.to_string()));
+            let parsed = serde_json::from_str::<ConfiguredAirbyteCatalog>(&text);
+            proptest::prop_assert_eq!(parsed.is_ok(), mode == "full_refresh" || mode == "incremental");
+        }
+    }
+
     #[test]
     fn unknown_sync_mode_is_rejected() {
         let text = r#"{"streams":[{"stream":{"name":"x"},"sync_mode":"INVALID","destination_sync_mode":"append"}]}"#;

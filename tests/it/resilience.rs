@@ -177,6 +177,23 @@ fn retry_after_is_honoured() {
         stats.requests, stats.responses_429, run.elapsed
     );
     assert!(stats.responses_429 >= 1, "{stats:?}");
+    if run.elapsed.as_secs() > 40 {
+        // Long waits keep the platform informed (it flags sources silent for 60 s).
+        let heartbeats = run
+            .of_type("LOG")
+            .into_iter()
+            .filter(|l| {
+                l["log"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("slow down") || m.contains("budget"))
+            })
+            .count();
+        assert!(
+            heartbeats >= 1,
+            "no heartbeat during a {:?} sync",
+            run.elapsed
+        );
+    }
     assert!(
         stats.responses_429 <= 10,
         "a 429 must pause every request, not only its own: {stats:?}"
@@ -227,6 +244,29 @@ fn expiring_tokens_are_refreshed_and_rotated() {
     );
     assert_eq!(new_cfg["start_date"], cfg["start_date"]);
     assert_equals_fake(&run, &sb);
+    assert_no_secrets(&run, &sb);
+}
+
+/// Credentials whose fresh tokens never work (every token dies at once) end in a config_error
+/// after a few refreshes, instead of refreshing forever.
+#[test]
+fn tokens_that_never_work_end_in_a_config_error() {
+    let sb = sandbox_with(|c| c.token_ttl_requests = Some(0));
+    let run = run(
+        "read",
+        &[
+            ("config", &oauth_config(&sb)),
+            ("catalog", &catalog(&["departments"], "full_refresh")),
+        ],
+    );
+    assert_ne!(run.code, 0);
+    let e = &run.errors().last().unwrap()["trace"]["error"];
+    assert_eq!(e["failure_type"], "config_error");
+    let refreshes = sb.stats().token_refreshes;
+    assert!(
+        (1..=6).contains(&refreshes),
+        "bounded refreshes: {refreshes}"
+    );
     assert_no_secrets(&run, &sb);
 }
 
