@@ -7,6 +7,7 @@ use clap::Parser;
 use source_zendesk_chat::{cli::Cli, protocol::Output, run, secrets::RedactingStderr};
 
 fn main() -> ExitCode {
+    tune_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -16,3 +17,19 @@ fn main() -> ExitCode {
         .init();
     run(Cli::parse(), Arc::new(Output::stdout()))
 }
+
+/// API pages are buffers of several MB, allocated and freed once per page. glibc raises its mmap
+/// threshold after freeing such a buffer and then serves the next ones from heap arenas, which
+/// fragment: peak RSS grew with the number of pages (measured: 35 MB instead of 21 MB for 100,000
+/// chats). A fixed threshold keeps large buffers in mmap, returned to the system when freed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only sets an allocator parameter; it runs first in main, before any other
+    // thread exists, and an unsupported value is ignored (return value 0).
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}

@@ -73,7 +73,7 @@ mod tests {
         let generated = serde_json::to_value(specification()).unwrap();
         assert_eq!(
             committed, generated,
-            "spec.json is stale: regenerate it with `cargo run -q -- spec | jq .spec > spec.json`"
+            "spec.json is stale: regenerate it as the README says (Development)"
         );
     }
 

@@ -434,3 +434,47 @@ fn a_wrong_subdomain_fails_the_read() {
         .unwrap()
         .contains("subdomain"));
 }
+
+/// A slow API (300 ms per page) makes the backfill read up to `backfill_concurrency` slices at
+/// once; the result is still exactly the fake's chats, each once.
+#[test]
+fn a_slow_api_is_read_in_parallel_slices_exactly() {
+    let sb = sandbox_with(|c| {
+        c.chats = 12_000;
+        c.tie_chats = 1_200;
+        c.faults.latency_ms = 300;
+    });
+    let run = run(
+        "read",
+        &[
+            ("config", &config(&sb)),
+            (
+                "catalog",
+                &catalog(&["chats", "chat_webpath"], "incremental"),
+            ),
+        ],
+    );
+    run.assert_ok()
+        .assert_bookkeeping(&["chats", "chat_webpath"]);
+    let chats = chats_since(&sb, START);
+    assert_eq!(
+        canon("chats", &run.records("chats")),
+        canon("chats", &chats)
+    );
+    assert_eq!(
+        canon("chat_webpath", &run.records("chat_webpath")),
+        canon("chat_webpath", &expected_children(&chats, "webpath"))
+    );
+    let stats = sb.stats();
+    assert!(
+        stats.max_in_flight >= 3,
+        "slices must overlap on a slow API: {}",
+        stats.max_in_flight
+    );
+    // The final state covers everything contiguously (no leftover done_ranges).
+    assert!(
+        run.last_state("chats").get("done_ranges").is_none(),
+        "{}",
+        run.last_state("chats")
+    );
+}
