@@ -342,27 +342,10 @@ async fn read_slice<F: Fetch>(
                 }
             }
         }
-        let mut heads = Vec::with_capacity(page.chats.len());
-        for raw in &page.chats {
-            let head: ChatHead = decode(PATH, raw.get().as_bytes())?;
-            let id = match &head.id {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                _ => {
-                    return Err(Error::Protocol(format!(
-                        "{PATH} returned a chat without an id"
-                    )))
-                }
-            };
-            let secs = head
-                .update_timestamp
-                .as_deref()
-                .and_then(iso_to_secs)
-                .or_else(|| head.timestamp.as_deref().and_then(iso_to_secs))
-                .unwrap_or(request.secs);
-            heads.push((Position { secs, id }, head, *raw));
-        }
-        let last = heads.last().map(|(p, _, _)| p.clone());
+        let last = match page.chats.last() {
+            Some(raw) => Some(chat_head(raw, request.secs)?.0),
+            None => None,
+        };
         // Register how far this slice has fetched before reading its end: a split never cuts
         // at or below a fetched chat, so this page's end stays valid.
         let end = {
@@ -373,11 +356,11 @@ async fn read_slice<F: Fetch>(
                     slice.fetched = l.clone();
                 }
             }
-            slice.chats_fetched += heads.len() as u64;
+            slice.chats_fetched += page.chats.len() as u64;
             slice.end
         };
         let beyond_end = matches!((&last, end), (Some(l), Some(e)) if l.secs >= e);
-        let full = count >= u64::from(LIMIT) && !heads.is_empty();
+        let full = count >= u64::from(LIMIT) && !page.chats.is_empty();
         let finished = !full || beyond_end;
         if !finished {
             let Some(next_from) = last.clone().filter(|l| *l > request) else {
@@ -404,26 +387,61 @@ async fn read_slice<F: Fetch>(
 
         let emitted_at = crate::protocol::now_millis();
         let mut batch = ctx.output.lock();
-        for (pos, head, raw) in &heads {
-            if *pos <= slice_start {
-                continue;
+        // Fast path for chats-only syncs: when the whole page lies in what every stream still
+        // needs (after the slice start and every saved position, before the slice end, after the
+        // last second seen), its chats are emitted without decoding each one.
+        let chats_only = shared.members.iter().all(|m| m.part == Part::Chat);
+        let whole_page = match (page.chats.first(), &last) {
+            (Some(first_raw), Some(last_pos)) if chats_only && page.chats.len() >= 2 => {
+                let first = chat_head(first_raw, request.secs)?.0;
+                (first > slice_start
+                    && first.secs > seen_second
+                    && first <= *last_pos
+                    && end.is_none_or(|e| last_pos.secs < e)
+                    && shared.inputs.iter().all(|c| !c.overlaps(&first, last_pos)))
+                .then(|| last_pos.clone())
             }
-            if end.is_some_and(|e| pos.secs >= e) {
-                break;
+            _ => None,
+        };
+        if let Some(last_pos) = whole_page {
+            for raw in &page.chats {
+                for member in &shared.members {
+                    member.sel.tracker.record(&mut batch, raw, emitted_at)?;
+                }
             }
-            if pos.secs == seen_second && seen_ids.contains(&pos.id) {
-                continue;
+            // Remember the ids at the last second, for the repeat guard on the next page.
+            seen_second = last_pos.secs;
+            seen_ids.clear();
+            for raw in page.chats.iter().rev() {
+                let (pos, _) = chat_head(raw, request.secs)?;
+                if pos.secs != seen_second {
+                    break;
+                }
+                seen_ids.insert(pos.id);
             }
-            if pos.secs > seen_second {
-                seen_second = pos.secs;
-                seen_ids.clear();
-            }
-            if pos.secs == seen_second {
-                seen_ids.insert(pos.id.clone());
-            }
-            for (member, input) in shared.members.iter().zip(&shared.inputs) {
-                if !input.contains(pos) {
-                    emit_part(&mut batch, member, head, pos, raw, emitted_at)?;
+        } else {
+            for raw in &page.chats {
+                let (pos, head) = chat_head(raw, request.secs)?;
+                if pos <= slice_start {
+                    continue;
+                }
+                if end.is_some_and(|e| pos.secs >= e) {
+                    break;
+                }
+                if pos.secs == seen_second && seen_ids.contains(&pos.id) {
+                    continue;
+                }
+                if pos.secs > seen_second {
+                    seen_second = pos.secs;
+                    seen_ids.clear();
+                }
+                if pos.secs == seen_second {
+                    seen_ids.insert(pos.id.clone());
+                }
+                for (member, input) in shared.members.iter().zip(&shared.inputs) {
+                    if !input.contains(&pos) {
+                        emit_part(&mut batch, member, &head, &pos, raw, emitted_at)?;
+                    }
                 }
             }
         }
@@ -457,6 +475,27 @@ async fn read_slice<F: Fetch>(
         }
     }
     Ok(None)
+}
+
+/// Decodes the fields of a chat the reader needs, and its position in the export.
+fn chat_head<'a>(raw: &'a RawValue, fallback_secs: i64) -> Result<(Position, ChatHead<'a>), Error> {
+    let head: ChatHead = decode(PATH, raw.get().as_bytes())?;
+    let id = match &head.id {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => {
+            return Err(Error::Protocol(format!(
+                "{PATH} returned a chat without an id"
+            )))
+        }
+    };
+    let secs = head
+        .update_timestamp
+        .as_deref()
+        .and_then(iso_to_secs)
+        .or_else(|| head.timestamp.as_deref().and_then(iso_to_secs))
+        .unwrap_or(fallback_secs);
+    Ok((Position { secs, id }, head))
 }
 
 type PageResult = Result<(Result<bytes::Bytes, Outcome>, Duration), Error>;

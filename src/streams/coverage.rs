@@ -43,6 +43,11 @@ impl Coverage {
         *p <= self.frontier || self.ranges.iter().any(|(a, b)| a < p && p <= b)
     }
 
+    /// True when any position from `first` to `last` (inclusive) is covered.
+    pub fn overlaps(&self, first: &Position, last: &Position) -> bool {
+        *first <= self.frontier || self.ranges.iter().any(|(a, b)| a < last && b >= first)
+    }
+
     /// Adds `(after, through]` and merges what touches.
     pub fn add(&mut self, after: Position, through: Position) {
         if through > after {
@@ -157,6 +162,18 @@ mod tests {
         assert_eq!(c.ranges, vec![(p(40, ""), p(50, ""))]);
         c.add(p(30, "x"), p(45, ""));
         assert_eq!(c, Coverage::up_to(p(50, "")));
+    }
+
+    #[test]
+    fn overlaps_any_covered_position() {
+        let mut c = Coverage::up_to(p(10, "a"));
+        c.add(p(20, ""), p(30, "x"));
+        assert!(c.overlaps(&p(5, ""), &p(8, "")));
+        assert!(c.overlaps(&p(10, "a"), &p(12, "")));
+        assert!(!c.overlaps(&p(10, "b"), &p(20, "")));
+        assert!(c.overlaps(&p(15, ""), &p(20, "a")));
+        assert!(c.overlaps(&p(30, "x"), &p(40, "")));
+        assert!(!c.overlaps(&p(30, "y"), &p(40, "")));
     }
 
     #[test]
