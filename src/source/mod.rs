@@ -16,13 +16,21 @@ use crate::protocol::{AirbyteMessage, Output};
 
 /// Reads and validates the `--config` file.
 pub fn load_config(path: &std::path::Path) -> Result<ValidConfig, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::Config(format!(
-            "Cannot read the config file {}: {e}.",
+    ValidConfig::from_json(&read_input(path, "config", Error::Config)?)
+}
+
+/// Reads an input file; `what` names it in the error.
+fn read_input(
+    path: &std::path::Path,
+    what: &str,
+    error: fn(String) -> Error,
+) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| {
+        error(format!(
+            "Cannot read the {what} file {}: {e}.",
             path.display()
         ))
-    })?;
-    ValidConfig::from_json(&text)
+    })
 }
 
 /// `discover`: the catalog of every stream (needs a valid config, makes no request).

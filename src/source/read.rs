@@ -40,12 +40,7 @@ impl Job {
 }
 
 fn load_catalog(path: &Path) -> Result<ConfiguredAirbyteCatalog, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::Input(format!(
-            "Cannot read the catalog file {}: {e}.",
-            path.display()
-        ))
-    })?;
+    let text = super::read_input(path, "catalog", Error::Input)?;
     serde_json::from_str(&text).map_err(|e| {
         Error::Input(format!(
             "The configured catalog is invalid: {} (line {}, column {}). Expected {{\"streams\": [{{\"stream\": {{\"name\": ...}}, \"sync_mode\": \"full_refresh\"|\"incremental\", ...}}]}}.",
@@ -60,12 +55,7 @@ fn load_state(path: Option<&Path>) -> Result<InputState, Error> {
     let Some(path) = path else {
         return Ok(InputState::default());
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::Input(format!(
-            "Cannot read the state file {}: {e}.",
-            path.display()
-        ))
-    })?;
+    let text = super::read_input(path, "state", Error::Input)?;
     InputState::parse(&text).map_err(|e| {
         Error::Input(format!(
             "{e}. Pass a state saved by this connector, or none."
