@@ -178,7 +178,7 @@ impl Client {
         if status == 401 {
             return Err(Failure::Unauthorized { generation });
         }
-        let body = resp.bytes().await.map_err(|e| Failure::Transient {
+        let body = read_body(resp).await.map_err(|e| Failure::Transient {
             status: None,
             detail: format!(
                 "reading the response failed: {}",
@@ -222,6 +222,18 @@ impl crate::streams::Fetch for Client {
     async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Bytes, Error> {
         Client::get(self, path, query).await
     }
+}
+
+/// Reads a response body into one buffer sized from `Content-Length`. (`Response::bytes` keeps
+/// the chunks and then copies them into a new buffer: twice a multi-MB page at its peak.)
+async fn read_body(mut resp: reqwest::Response) -> Result<Bytes, reqwest::Error> {
+    const MAX_PREALLOCATION: u64 = 64 * 1024 * 1024;
+    let expected = resp.content_length().unwrap_or(0).min(MAX_PREALLOCATION) as usize;
+    let mut body = Vec::with_capacity(expected);
+    while let Some(chunk) = resp.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
 }
 
 /// The error for a non-retried, non-2xx status.
