@@ -87,6 +87,20 @@ fn pick<'a>(r: &mut ChaCha8Rng, xs: &[&'a str]) -> &'a str {
 }
 
 #[inline]
+/// A department transfer: the event, then agent 2 joins and agent 1 leaves. Returns the agent
+/// now serving the chat.
+fn push_transfer(body: &mut Vec<Ev>, cur: u8, dept0: Option<usize>, dept1: Option<usize>) -> u8 {
+    body.push(Ev::with(
+        K::Transfer,
+        cur,
+        dept0.unwrap_or(0) as u16,
+        dept1.unwrap_or(0) as u16,
+    ));
+    body.push(Ev::new(K::Join, 2));
+    body.push(Ev::new(K::Leave, 1));
+    2
+}
+
 fn below(r: &mut ChaCha8Rng, n: usize) -> usize {
     (r.next_u32() as usize) % n.max(1)
 }
@@ -462,15 +476,7 @@ fn render_live(
                 tags_done += 1;
             }
             if transfer && !transferred && round >= 2 {
-                body.push(Ev::with(
-                    K::Transfer,
-                    cur,
-                    dept0.unwrap_or(0) as u16,
-                    dept1.unwrap_or(0) as u16,
-                ));
-                body.push(Ev::new(K::Join, 2));
-                body.push(Ev::new(K::Leave, 1));
-                cur = 2;
+                cur = push_transfer(&mut body, cur, dept0, dept1);
                 transferred = true;
             } else if next_helper as usize <= n_ag && round >= usize::from(next_helper) {
                 body.push(Ev::new(K::Join, next_helper));
@@ -491,15 +497,7 @@ fn render_live(
             next_helper += 1;
         }
         if transfer && !transferred {
-            body.push(Ev::with(
-                K::Transfer,
-                cur,
-                dept0.unwrap_or(0) as u16,
-                dept1.unwrap_or(0) as u16,
-            ));
-            body.push(Ev::new(K::Join, 2));
-            body.push(Ev::new(K::Leave, 1));
-            cur = 2;
+            cur = push_transfer(&mut body, cur, dept0, dept1);
         }
         while tags_done < n_tags {
             body.push(Ev::with(
