@@ -18,6 +18,7 @@ use url::Url;
 use crate::config::ValidConfig;
 use crate::error::{truncate, Error};
 use crate::protocol::{AirbyteMessage, LogLevel, Output};
+use crate::streams::Reply;
 use auth::{unauthorized, Auth};
 use rate::RequestBudget;
 use retry::{is_transient_status, parse_retry_after, RetryPolicy};
@@ -219,8 +220,13 @@ impl Client {
 }
 
 impl crate::streams::Fetch for Client {
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Bytes, Error> {
-        Client::get(self, path, query).await
+    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Reply, Error> {
+        match Client::get(self, path, query).await {
+            Ok(body) => Ok(Reply::Page(body)),
+            Err(e) if e.status() == Some(404) => Ok(Reply::Missing(e)),
+            Err(e) if e.status() == Some(403) => Ok(Reply::Forbidden(e)),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::Fetch;
+use super::{Fetch, Reply};
 use crate::error::Error;
 use crate::protocol::messages::AirbyteStreamStatus;
 use crate::protocol::output::Writer;
@@ -160,8 +160,8 @@ pub fn decode<'a, T: Deserialize<'a>>(endpoint: &str, body: &'a [u8]) -> Result<
     })
 }
 
-/// GETs an endpoint; 404 (and 403 where `forbidden_is_unavailable`) become `Ok(None)` with a
-/// warning, so one missing feature does not fail the sync.
+/// GETs an endpoint; a missing resource (and a forbidden one where `forbidden_is_unavailable`)
+/// becomes `Ok(Err(Unavailable))` with a warning, so one missing feature does not fail the sync.
 pub async fn get_optional<F: Fetch>(
     ctx: &Ctx<F>,
     stream: &str,
@@ -169,22 +169,19 @@ pub async fn get_optional<F: Fetch>(
     query: &[(&str, String)],
     forbidden_is_unavailable: bool,
 ) -> Result<Result<bytes::Bytes, Outcome>, Error> {
-    match ctx.fetch.get(path, query).await {
-        Ok(body) => Ok(Ok(body)),
-        Err(e)
-            if e.status() == Some(404) || (forbidden_is_unavailable && e.status() == Some(403)) =>
-        {
-            let why = format!(
-                "Stream {stream} skipped: Zendesk Chat answered {} for {path}; this account does not offer it.",
-                e.status().unwrap_or_default()
-            );
-            tracing::warn!("{why}");
-            ctx.output
-                .emit(&AirbyteMessage::log(LogLevel::Warn, why.clone()))?;
-            Ok(Err(Outcome::Unavailable(why)))
-        }
-        Err(e) => Err(e),
-    }
+    let what = match ctx.fetch.get(path, query).await? {
+        Reply::Page(body) => return Ok(Ok(body)),
+        Reply::Missing(_) => "does not exist",
+        Reply::Forbidden(_) if forbidden_is_unavailable => "is not allowed",
+        Reply::Forbidden(e) => return Err(e),
+    };
+    let why = format!(
+        "Stream {stream} skipped: {path} {what} for this Zendesk Chat account; the account does not offer it."
+    );
+    tracing::warn!("{why}");
+    ctx.output
+        .emit(&AirbyteMessage::log(LogLevel::Warn, why.clone()))?;
+    Ok(Err(Outcome::Unavailable(why)))
 }
 
 /// An integer id sent as a number or a numeric string.

@@ -24,13 +24,24 @@ use crate::schema::record_schema;
 use driver::{read_since_id, Ctx, Outcome, Selection};
 use simple::Shape;
 
-/// GETs a path of the Chat API and returns a successful answer's body.
+/// What the API answered for a page, in the streams layer's terms (no HTTP here).
+#[derive(Debug)]
+pub enum Reply {
+    /// A successful answer's body.
+    Page(Bytes),
+    /// The resource does not exist for this account; the error says so, for streams that fail.
+    Missing(Error),
+    /// The token may not read the resource; the error says so, for streams that fail.
+    Forbidden(Error),
+}
+
+/// GETs a path of the Chat API. `Err` is a failure that retries did not cure.
 pub trait Fetch: Send + Sync + 'static {
     fn get(
         &self,
         path: &str,
         query: &[(&str, String)],
-    ) -> impl Future<Output = Result<Bytes, Error>> + Send;
+    ) -> impl Future<Output = Result<Reply, Error>> + Send;
 }
 
 /// How a stream is read.
