@@ -176,6 +176,8 @@ pub struct AirbyteEstimateTraceMessage {
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row_estimate: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byte_estimate: Option<u64>,
 }
 
 /// A TRACE message: exactly one of `error`, `stream_status`, `estimate` is set, per `type`.
@@ -250,6 +252,24 @@ impl AirbyteMessage {
                     reasons,
                 }),
                 estimate: None,
+            },
+        }
+    }
+
+    /// A TRACE ESTIMATE message: how many rows (and bytes) a stream is expected to emit in all.
+    pub fn estimate(stream: &str, rows: u64, bytes: u64) -> Self {
+        AirbyteMessage::Trace {
+            trace: AirbyteTraceMessage {
+                kind: TraceType::Estimate,
+                emitted_at: super::now_millis() as f64,
+                error: None,
+                stream_status: None,
+                estimate: Some(AirbyteEstimateTraceMessage {
+                    name: stream.to_owned(),
+                    kind: "STREAM".to_owned(),
+                    row_estimate: Some(rows),
+                    byte_estimate: (bytes > 0).then_some(bytes),
+                }),
             },
         }
     }

@@ -3,6 +3,7 @@
 //! message the platform expects.
 
 mod check;
+mod progress;
 pub mod read;
 mod spec;
 

@@ -11,8 +11,9 @@ use serde_json::{json, Value};
 use super::cursor::{iso_to_micros, micros_to_iso, value_to_micros};
 use super::driver::{clamp_export_start, decode, get_optional, Ctx, Outcome, Selection};
 use super::inject::{json_string, with_leading_fields};
-use super::Fetch;
+use super::{only, records, Fetch, Resource, StreamInfo};
 use crate::error::Error;
+use crate::schema::record_schema;
 
 const PATH: &str = "incremental/agent_timeline";
 const LIMIT: u32 = 1000;
@@ -174,5 +175,19 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection) -> Result<Outcome, Er
             )));
         }
         request_us = end;
+    }
+}
+
+pub const STREAMS: &[StreamInfo] = &[StreamInfo::incremental(
+    "agent_timeline",
+    "start_time",
+    &["id"],
+    record_schema::<records::AgentTimeline>,
+)];
+
+pub fn resource<F: Fetch>() -> Resource<F> {
+    Resource {
+        streams: STREAMS,
+        read: |ctx, selections| Box::pin(async move { read(&ctx, &only(selections)?).await }),
     }
 }

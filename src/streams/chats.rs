@@ -33,9 +33,10 @@ use super::coverage::{Coverage, Position};
 use super::cursor::{iso_to_secs, value_to_secs};
 use super::driver::{decode, get_optional, Ctx, Outcome, Selection};
 use super::inject::{json_string, with_leading_fields};
-use super::Fetch;
+use super::{records, Fetch, Resource, StreamInfo};
 use crate::error::Error;
 use crate::protocol::output::Writer;
+use crate::schema::record_schema;
 
 pub const PATH: &str = "incremental/chats";
 /// The export's maximum (and default) page size.
@@ -568,6 +569,72 @@ fn emit_part(
         tracker.record(batch, &row, emitted_at)?;
     }
     Ok(())
+}
+
+/// The family's streams: `chats` and its children, all from one export pass.
+pub const STREAMS: &[StreamInfo] = &[
+    StreamInfo::incremental(
+        "chats",
+        "update_timestamp",
+        &["id"],
+        record_schema::<records::Chat>,
+    ),
+    StreamInfo::incremental(
+        "chat_history",
+        "update_timestamp",
+        &["chat_id", "position"],
+        record_schema::<records::ChatHistory>,
+    ),
+    StreamInfo::incremental(
+        "chat_webpath",
+        "update_timestamp",
+        &["chat_id", "position"],
+        record_schema::<records::ChatWebpath>,
+    ),
+    StreamInfo::incremental(
+        "chat_engagements",
+        "update_timestamp",
+        &["chat_id", "position"],
+        record_schema::<records::ChatEngagement>,
+    ),
+    StreamInfo::incremental(
+        "chat_conversions",
+        "update_timestamp",
+        &["chat_id", "position"],
+        record_schema::<records::ChatConversion>,
+    ),
+];
+
+/// The part of a chat a stream of [`STREAMS`] emits.
+fn part_of(stream: &str) -> Result<Part, Error> {
+    Ok(match stream {
+        "chats" => Part::Chat,
+        "chat_history" => Part::History,
+        "chat_webpath" => Part::Webpath,
+        "chat_engagements" => Part::Engagements,
+        "chat_conversions" => Part::Conversions,
+        other => return Err(Error::Internal(format!("{other} is not a chats stream"))),
+    })
+}
+
+async fn read_family<F: Fetch>(ctx: Ctx<F>, selections: Vec<Selection>) -> Result<Outcome, Error> {
+    let members = selections
+        .into_iter()
+        .map(|sel| {
+            Ok(Member {
+                part: part_of(sel.name)?,
+                sel,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    read(&ctx, &members).await
+}
+
+pub fn resource<F: Fetch>() -> Resource<F> {
+    Resource {
+        streams: STREAMS,
+        read: |ctx, selections| Box::pin(read_family(ctx, selections)),
+    }
 }
 
 #[cfg(test)]

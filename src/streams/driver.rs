@@ -2,7 +2,6 @@
 //! record counts between STATEs), JSON decoding with positions, the `since_id` pager (agents,
 //! bans) and the 5-minute rule of the incremental exports.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -10,10 +9,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+pub use super::tracker::Tracker;
 use super::{Fetch, Reply};
 use crate::error::Error;
-use crate::protocol::messages::AirbyteStreamStatus;
-use crate::protocol::output::Writer;
 use crate::protocol::{AirbyteMessage, LogLevel, Output, SyncMode};
 
 /// Incremental exports reject a `start_time` less than 5 minutes old; keep a margin for clock skew.
@@ -66,85 +64,6 @@ pub enum Outcome {
     Unavailable(String),
 }
 
-/// Per-stream bookkeeping shared between the reader and the orchestrator.
-#[derive(Clone)]
-pub struct Tracker(Arc<TrackerInner>);
-
-struct TrackerInner {
-    name: &'static str,
-    total: AtomicU64,
-    running: AtomicBool,
-    has_state: AtomicBool,
-}
-
-impl Tracker {
-    pub fn new(name: &'static str) -> Self {
-        Self(Arc::new(TrackerInner {
-            name,
-            total: AtomicU64::new(0),
-            running: AtomicBool::new(false),
-            has_state: AtomicBool::new(false),
-        }))
-    }
-
-    pub fn name(&self) -> &'static str {
-        self.0.name
-    }
-
-    /// Records emitted so far.
-    pub fn total(&self) -> u64 {
-        self.0.total.load(Ordering::Relaxed)
-    }
-
-    /// Adds RUNNING to the batch the first time the stream produces output.
-    pub fn mark_running(&self, batch: &mut Writer<'_>) -> Result<(), Error> {
-        if !self.0.running.swap(true, Ordering::Relaxed) {
-            batch.push(&AirbyteMessage::stream_status(
-                self.0.name,
-                AirbyteStreamStatus::Running,
-                None,
-            ))?;
-        }
-        Ok(())
-    }
-
-    /// True once RUNNING was emitted.
-    pub fn is_running(&self) -> bool {
-        self.0.running.load(Ordering::Relaxed)
-    }
-
-    /// True once a STATE was emitted.
-    pub fn has_state(&self) -> bool {
-        self.0.has_state.load(Ordering::Relaxed)
-    }
-
-    /// Marks RUNNING as emitted (when the orchestrator writes it itself).
-    pub fn set_running(&self) {
-        self.0.running.store(true, Ordering::Relaxed);
-    }
-
-    /// Adds a RECORD.
-    pub fn record(
-        &self,
-        batch: &mut Writer<'_>,
-        data: &RawValue,
-        emitted_at: i64,
-    ) -> Result<(), Error> {
-        self.mark_running(batch)?;
-        batch.push_record(self.0.name, data, emitted_at)?;
-        self.0.total.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-
-    /// Writes a STATE that commits every record of this stream written before it.
-    pub fn state(&self, batch: &mut Writer<'_>, stream_state: Value) -> Result<(), Error> {
-        self.mark_running(batch)?;
-        self.0.has_state.store(true, Ordering::Relaxed);
-        batch.push_state(self.0.name, stream_state)?;
-        Ok(())
-    }
-}
-
 /// Decodes an API body, reporting where it is malformed (never panics, never quotes it).
 pub fn decode<'a, T: Deserialize<'a>>(endpoint: &str, body: &'a [u8]) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| Error::Decode {
@@ -193,6 +112,24 @@ pub fn id_as_i64(v: &Value) -> Option<i64> {
     }
 }
 
+/// The integer `id` of a record, if it has one.
+pub fn id_of(endpoint: &str, raw: &RawValue) -> Result<Option<i64>, Error> {
+    #[derive(Deserialize)]
+    struct WithId {
+        #[serde(default)]
+        id: Value,
+    }
+    let WithId { id } = decode(endpoint, raw.get().as_bytes())?;
+    Ok(id_as_i64(&id))
+}
+
+/// The error for a saved state whose `field` this connector cannot read.
+pub fn unreadable_state(stream: &str, field: &str, expected: &str) -> Error {
+    Error::Input(format!(
+        "The saved state of stream {stream} has an unreadable `{field}`; expected {expected}. Reset the stream's data or fix the state."
+    ))
+}
+
 /// Writes a `{"__ab_no_cursor_state_message": true}` final state for streams without a cursor.
 pub fn no_cursor_state() -> Value {
     serde_json::json!({"__ab_no_cursor_state_message": true})
@@ -204,13 +141,9 @@ pub fn first_since_id(sel: &Selection) -> Result<i64, Error> {
         None => Ok(0),
         Some(state) => match state.get("id") {
             None | Some(Value::Null) => Ok(0),
-            Some(v) => id_as_i64(v).map(|id| id.saturating_add(1)).ok_or_else(|| {
-                Error::Input(format!(
-                    "The saved state of stream {} has an unreadable `id` ({}); reset the stream's data or fix the state.",
-                    sel.name,
-                    crate::protocol::state::json_kind(v)
-                ))
-            }),
+            Some(v) => id_as_i64(v)
+                .and_then(|id| id.checked_add(1))
+                .ok_or_else(|| unreadable_state(sel.name, "id", "an integer id below 2^63 - 1")),
         },
     }
 }
@@ -240,16 +173,14 @@ where
             Err(outcome) => return Ok(outcome),
         };
         let page = items(&body)?;
+        let full = page.len() >= limit as usize;
+        sel.tracker
+            .expect_more(if full { u64::from(limit) } else { 0 });
         let emitted_at = crate::protocol::now_millis();
         let mut batch = ctx.output.lock();
         let mut max_id = None;
         for raw in &page {
-            #[derive(Deserialize)]
-            struct WithId {
-                id: Value,
-            }
-            let WithId { id } = decode::<WithId>(path, raw.get().as_bytes())?;
-            let id = id_as_i64(&id).ok_or_else(|| {
+            let id = id_of(path, raw)?.ok_or_else(|| {
                 Error::Protocol(format!("{path} returned a record without an integer id"))
             })?;
             if id < since {
@@ -273,7 +204,9 @@ where
         sel.tracker.state(&mut batch, state)?;
         match max_id {
             None => return Ok(Outcome::Done),
-            Some(m) => since = m.saturating_add(1),
+            Some(m) => since = m.checked_add(1).ok_or_else(|| Error::Protocol(format!(
+                "{path} returned id {m}, the largest possible id: paging by since_id cannot go past it, so the sync stops here (records up to it were emitted)."
+            )))?,
         }
     }
 }

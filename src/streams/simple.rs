@@ -63,3 +63,31 @@ pub async fn read<F: Fetch>(
     sel.tracker.state(&mut batch, no_cursor_state())?;
     Ok(Outcome::Done)
 }
+
+/// Declares the catalog entry and the reader of a stream read with one request:
+/// `one_request_stream!(stream name, API path, record type, primary key, Shape variant,
+/// forbidden_is_unavailable)`.
+macro_rules! one_request_stream {
+    ($stream:literal, $path:literal, $record:ty, $key:expr, $shape:ident, $forbidden_ok:literal) => {
+        pub const STREAMS: &[$crate::streams::StreamInfo] =
+            &[$crate::streams::StreamInfo::full_refresh(
+                $stream,
+                $key,
+                $crate::schema::record_schema::<$record>,
+            )];
+
+        pub fn resource<F: $crate::streams::Fetch>() -> $crate::streams::Resource<F> {
+            $crate::streams::Resource {
+                streams: STREAMS,
+                read: |ctx, selections| {
+                    Box::pin(async move {
+                        let sel = $crate::streams::only(selections)?;
+                        let shape = $crate::streams::simple::Shape::$shape;
+                        $crate::streams::simple::read(&ctx, &sel, $path, shape, $forbidden_ok).await
+                    })
+                },
+            }
+        }
+    };
+}
+pub(crate) use one_request_stream;

@@ -1,0 +1,62 @@
+//! Progress for people: every 10 s, one line per running stream (records so far, where the
+//! cursor has reached, the estimated share done) and the client's request counts, on stderr and
+//! as a LOG message, so a `docker run` user and the platform both see a long sync move.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::client::Client;
+use crate::protocol::{AirbyteMessage, LogLevel, Output};
+use crate::streams::tracker::{count, Tracker};
+
+/// How often progress is reported.
+pub const EVERY: Duration = Duration::from_secs(10);
+
+/// "12 requests, 1 retry, 0 rate-limit waits".
+pub fn client_counts(client: &Client) -> String {
+    let s = &client.stats;
+    format!(
+        "{}, {}, {}",
+        count(s.requests.load(Ordering::Relaxed), "request", "requests"),
+        count(s.retries.load(Ordering::Relaxed), "retry", "retries"),
+        count(
+            s.throttled.load(Ordering::Relaxed),
+            "rate-limit wait",
+            "rate-limit waits"
+        ),
+    )
+}
+
+/// The progress report of the streams still running, if any.
+pub fn report(trackers: &[Tracker], client: &Client) -> Option<String> {
+    let lines: Vec<String> = trackers
+        .iter()
+        .filter(|t| t.is_active())
+        .map(Tracker::progress_line)
+        .collect();
+    (!lines.is_empty())
+        .then(|| format!("Progress: {}; {}", lines.join("; "), client_counts(client)))
+}
+
+/// Starts the reporter; abort the handle when the read ends.
+pub fn spawn(trackers: Vec<Tracker>, client: Arc<Client>, out: Arc<Output>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(EVERY);
+        tick.tick().await; // the first tick is immediate
+        loop {
+            tick.tick().await;
+            if let Some(line) = report(&trackers, &client) {
+                tracing::info!("{line}");
+                if out
+                    .emit(&AirbyteMessage::log(LogLevel::Info, line))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,65 @@
+//! The `bans` stream: IP address and visitor bans, paged by `since_id`; each page is
+//! `{"ip_address": [...], "visitor": [...]}`, merged here into one list ordered by id.
+
+use serde_json::value::RawValue;
+
+use super::driver::{decode, id_of, read_since_id, Ctx, Outcome, Selection};
+use super::records::Ban;
+use super::{only, Fetch, Resource, StreamInfo};
+use crate::error::Error;
+use crate::schema::record_schema;
+
+const PATH: &str = "bans";
+
+pub const STREAMS: &[StreamInfo] = &[StreamInfo::incremental(
+    "bans",
+    "id",
+    &["id"],
+    record_schema::<Ban>,
+)];
+
+/// Both arrays of a page, merged and ordered by id (records without an integer id last).
+fn items(body: &[u8]) -> Result<Vec<&RawValue>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Bans<'a> {
+        #[serde(borrow, default)]
+        ip_address: Vec<&'a RawValue>,
+        #[serde(borrow, default)]
+        visitor: Vec<&'a RawValue>,
+    }
+    let bans: Bans = decode(PATH, body)?;
+    let mut items = Vec::with_capacity(bans.ip_address.len() + bans.visitor.len());
+    for raw in bans.ip_address.into_iter().chain(bans.visitor) {
+        items.push((id_of(PATH, raw)?.unwrap_or(i64::MAX), raw));
+    }
+    items.sort_by_key(|(id, _)| *id);
+    Ok(items.into_iter().map(|(_, raw)| raw).collect())
+}
+
+/// Reads the stream.
+pub async fn read<F: Fetch>(ctx: Ctx<F>, selections: Vec<Selection>) -> Result<Outcome, Error> {
+    read_since_id(&ctx, &only(selections)?, PATH, 100, items).await
+}
+
+pub fn resource<F: Fetch>() -> Resource<F> {
+    Resource {
+        streams: STREAMS,
+        read: |ctx, selections| Box::pin(read(ctx, selections)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ban_arrays_are_merged_by_id() {
+        let body = br#"{"ip_address":[{"id":5},{"id":1}],"visitor":[{"id":3}]}"#;
+        let ids: Vec<String> = items(body)
+            .unwrap()
+            .iter()
+            .map(|r| r.get().to_owned())
+            .collect();
+        assert_eq!(ids, vec![r#"{"id":1}"#, r#"{"id":3}"#, r#"{"id":5}"#]);
+    }
+}
