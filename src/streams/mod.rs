@@ -8,7 +8,10 @@ pub mod coverage;
 pub mod cursor;
 pub mod driver;
 pub mod inject;
+pub mod paging;
 pub mod records;
+#[cfg(test)]
+pub mod scripted;
 pub mod simple;
 pub mod types;
 
