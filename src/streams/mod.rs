@@ -16,9 +16,12 @@ pub mod departments;
 pub mod driver;
 pub mod goals;
 pub mod inject;
+pub mod paging;
 pub mod records;
 pub mod roles;
 pub mod routing_settings;
+#[cfg(test)]
+pub mod scripted;
 pub mod shortcuts;
 pub mod simple;
 pub mod skills;
