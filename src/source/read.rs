@@ -328,6 +328,10 @@ fn finish(out: &Output, sel: &Selection, status: AirbyteStreamStatus) -> Result<
         };
         sel.tracker.state(&mut batch, state)?;
     }
+    if status == AirbyteStreamStatus::Complete {
+        let (rows, bytes) = sel.tracker.final_counts();
+        batch.push(&AirbyteMessage::estimate(sel.name, rows, bytes))?;
+    }
     batch.push(&AirbyteMessage::stream_status(sel.name, status, None))?;
     Ok(())
 }

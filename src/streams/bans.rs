@@ -3,8 +3,9 @@
 
 use serde_json::value::RawValue;
 
-use super::driver::{decode, id_of, read_since_id, Ctx, Outcome, Selection};
+use super::driver::{decode, id_of, Ctx, Outcome, Selection};
 use super::records::Ban;
+use super::since_id;
 use super::{only, Fetch, Resource, StreamInfo};
 use crate::error::Error;
 use crate::schema::record_schema;
@@ -38,7 +39,7 @@ fn items(body: &[u8]) -> Result<Vec<&RawValue>, Error> {
 
 /// Reads the stream.
 pub async fn read<F: Fetch>(ctx: Ctx<F>, selections: Vec<Selection>) -> Result<Outcome, Error> {
-    read_since_id(&ctx, &only(selections)?, PATH, 100, items).await
+    since_id::read(&ctx, only(selections)?, PATH, 100, items).await
 }
 
 pub fn resource<F: Fetch>() -> Resource<F> {

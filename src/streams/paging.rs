@@ -90,6 +90,11 @@ pub trait Pager: Send {
     fn prefetch(&self) -> bool {
         false
     }
+    /// True when a forbidden endpoint means "not offered to this account" (skip the stream)
+    /// rather than a permission error.
+    fn forbidden_is_unavailable(&self) -> bool {
+        false
+    }
     /// Told how long each request took (e.g. to decide on parallel reading).
     fn fetched(&mut self, _took: Duration) {}
 }
@@ -110,9 +115,10 @@ impl InFlight {
     fn start<F: Fetch, P: Pager>(ctx: &Ctx<F>, pager: &P, at: &P::Cursor) -> Self {
         let ctx = ctx.clone();
         let (stream, path, query) = (pager.stream(), pager.path(), pager.query(at));
+        let forbidden_ok = pager.forbidden_is_unavailable();
         Self(tokio::spawn(async move {
             let started = Instant::now();
-            let reply = get_optional(&ctx, stream, path, &query, false).await?;
+            let reply = get_optional(&ctx, stream, path, &query, forbidden_ok).await?;
             Ok((reply, started.elapsed()))
         }))
     }

@@ -159,6 +159,11 @@ impl Tracker {
         }
     }
 
+    /// (rows, bytes) emitted in all, for the last estimate of a completed stream.
+    pub fn final_counts(&self) -> (u64, u64) {
+        (self.total(), self.0.bytes.load(Ordering::Relaxed))
+    }
+
     /// (rows, bytes) expected in all, from what was emitted and how far the cursor went.
     pub fn estimate(&self) -> Option<(u64, u64)> {
         let total = self.total();

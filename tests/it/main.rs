@@ -3,6 +3,7 @@
 mod util;
 
 mod commands;
+mod progress;
 mod read;
 mod resilience;
 mod schemas;

@@ -1,0 +1,282 @@
+//! The time + id strategy of the paging driver for the plain incremental exports (conversions,
+//! department events): items ordered by (`timestamp` second, `id`), paged with `start_time`
+//! (epoch seconds) and `start_id` from the last item of each page, until a page holds fewer than
+//! `limit` items.
+//!
+//! The live edge: the export may still gain items for its last minutes (it refuses a
+//! `start_time` under 5 minutes old for that reason), so the committed cursor never passes the
+//! ceiling, the start of the sync minus [`EXPORT_MIN_AGE_SECS`]. Items beyond the ceiling are
+//! emitted at once, and remembered in the state (`seen`: their (id, second) pairs, at most
+//! [`MAX_SEEN`]) so that the next sync, which reads that window again, emits an item again only
+//! when it is new or changed. An item with a future timestamp stays beyond the ceiling until
+//! its time has passed: emitted once, warned about once per sync, never moving the state.
+//!
+//! State: `{"timestamp": "2024-06-15T12:00:00Z", "start_id": "...", "seen": [["id", 1718452800]]}`.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+use super::coverage::Position;
+use super::cursor::{iso_to_secs, secs_to_iso, value_to_secs};
+use super::driver::{decode, unreadable_state, Ctx, Outcome, Selection, EXPORT_MIN_AGE_SECS};
+use super::paging::{self, Pager};
+use super::tracker::count;
+use super::Fetch;
+use crate::error::Error;
+use crate::protocol::output::Writer;
+use crate::protocol::{AirbyteMessage, LogLevel};
+
+/// The most (id, second) pairs the state remembers beyond the ceiling. Past it the set is
+/// dropped: the window is then emitted again next time (repeats, never losses).
+pub const MAX_SEEN: usize = 10_000;
+
+/// The export's maximum page size.
+const LIMIT: usize = 1000;
+
+/// One incremental export: its path and the key of its item array.
+pub struct Export {
+    pub path: &'static str,
+    pub items: &'static str,
+}
+
+/// Reads one export stream.
+pub async fn read<F: Fetch>(
+    ctx: &Ctx<F>,
+    sel: Selection,
+    export: &'static Export,
+) -> Result<Outcome, Error> {
+    let now = chrono::Utc::now().timestamp();
+    let mut pager = TimeId::new(sel, export, ctx.start_date.timestamp(), now)?;
+    let outcome = paging::run(ctx, &mut pager).await;
+    pager.report(ctx)?;
+    outcome
+}
+
+/// The pager's memory: where it resumes, what it emitted beyond the ceiling.
+struct TimeId {
+    sel: Selection,
+    export: &'static Export,
+    /// Items at or before this position were committed by an earlier page or sync.
+    committed: Position,
+    /// Items after this second are not final yet.
+    ceiling: i64,
+    /// (id, second) pairs emitted beyond the ceiling: by earlier syncs, then by this one.
+    seen_before: BTreeSet<(String, i64)>,
+    seen_now: BTreeSet<(String, i64)>,
+    future: Option<i64>,
+    without_key: u64,
+}
+
+/// An item's place in the export.
+struct Item<'a> {
+    pos: Option<Position>,
+    raw: &'a RawValue,
+}
+
+impl TimeId {
+    fn new(sel: Selection, export: &'static Export, start: i64, now: i64) -> Result<Self, Error> {
+        let ceiling = now.saturating_sub(EXPORT_MIN_AGE_SECS);
+        let (committed, seen_before) = resume(&sel, start)?;
+        Ok(Self {
+            sel,
+            export,
+            committed: committed.min(Position::start_of(ceiling)),
+            ceiling,
+            seen_before,
+            seen_now: BTreeSet::new(),
+            future: None,
+            without_key: 0,
+        })
+    }
+
+    /// Warns once about items without a place and about future timestamps.
+    fn report<F>(&self, ctx: &Ctx<F>) -> Result<(), Error> {
+        let name = self.sel.name;
+        let mut warnings = Vec::new();
+        if self.without_key > 0 {
+            let n = count(self.without_key, "item", "items");
+            warnings.push(format!("Stream {name}: {n} without an id or timestamp were not emitted (they cannot be keyed or placed on the cursor)."));
+        }
+        if let Some(secs) = self.future {
+            warnings.push(format!("Stream {name}: an item has a timestamp in the future ({}); it was emitted, and later syncs read it again until that time has passed.", secs_to_iso(secs)));
+        }
+        for why in warnings {
+            tracing::warn!("{why}");
+            ctx.output.emit(&AirbyteMessage::log(LogLevel::Warn, why))?;
+        }
+        Ok(())
+    }
+
+    /// True when an item must not be emitted again.
+    fn already_emitted(&self, pos: &Position) -> bool {
+        let key = (pos.id.clone(), pos.secs);
+        *pos <= self.committed || self.seen_before.contains(&key) || self.seen_now.contains(&key)
+    }
+
+    /// Records the emission of an item beyond the ceiling; its place stays uncommitted.
+    fn remember(&mut self, pos: &Position) {
+        if pos.secs >= self.ceiling {
+            self.seen_now.insert((pos.id.clone(), pos.secs));
+            if pos.secs > chrono::Utc::now().timestamp() {
+                self.future = Some(self.future.map_or(pos.secs, |f| f.max(pos.secs)));
+            }
+        }
+    }
+
+    fn state(&self) -> Value {
+        let mut state = json!({ "timestamp": secs_to_iso(self.committed.secs) });
+        if !self.committed.id.is_empty() {
+            state["start_id"] = json!(self.committed.id);
+        }
+        let seen: Vec<&(String, i64)> = self
+            .seen_before
+            .iter()
+            .chain(&self.seen_now)
+            .filter(|(_, secs)| *secs >= self.committed.secs)
+            .collect();
+        if !seen.is_empty() && seen.len() <= MAX_SEEN {
+            state["seen"] = json!(seen);
+        }
+        state
+    }
+}
+
+/// Where a saved state resumes, and the pairs it saw beyond its ceiling.
+fn resume(sel: &Selection, start: i64) -> Result<(Position, BTreeSet<(String, i64)>), Error> {
+    let from_start = Position::start_of(start);
+    let Some(state) = sel.resume_state() else {
+        return Ok((from_start, BTreeSet::new()));
+    };
+    let secs = match state.get("timestamp") {
+        None | Some(Value::Null) => return Ok((from_start, BTreeSet::new())),
+        Some(v) => value_to_secs(v).ok_or_else(|| {
+            unreadable_state(
+                sel.name,
+                "timestamp",
+                "an ISO date-time such as 2024-06-15T12:00:00Z",
+            )
+        })?,
+    };
+    let id = state.get("start_id").and_then(Value::as_str).unwrap_or("");
+    let seen = state
+        .get("seen")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|pair| Some((pair.get(0)?.as_str()?.to_owned(), pair.get(1)?.as_i64()?)))
+        .collect();
+    let pos = Position {
+        secs,
+        id: id.to_owned(),
+    };
+    Ok((pos.max(from_start), seen))
+}
+
+impl Pager for TimeId {
+    type Cursor = Position;
+    type Page<'b> = Vec<Item<'b>>;
+
+    fn stream(&self) -> &'static str {
+        self.sel.name
+    }
+    fn path(&self) -> &'static str {
+        self.export.path
+    }
+    fn first(&self) -> Position {
+        self.committed.clone()
+    }
+    fn query(&self, at: &Position) -> Vec<(&'static str, String)> {
+        // The export refuses a start under 5 minutes old: start at the ceiling instead.
+        let clamped = at.secs > self.ceiling;
+        let mut query = vec![
+            ("limit", LIMIT.to_string()),
+            ("start_time", at.secs.min(self.ceiling).to_string()),
+        ];
+        if !clamped && !at.id.is_empty() {
+            query.push(("start_id", at.id.clone()));
+        }
+        query
+    }
+    fn parse<'b>(&self, body: &'b [u8]) -> Result<Self::Page<'b>, Error> {
+        let path = self.export.path;
+        let envelope: std::collections::HashMap<&str, &RawValue> = decode(path, body)?;
+        let Some(list) = envelope.get(self.export.items) else {
+            return Ok(Vec::new());
+        };
+        let raws: Vec<&RawValue> = decode(path, list.get().as_bytes())?;
+        raws.into_iter()
+            .map(|raw| {
+                Ok(Item {
+                    pos: place(path, raw)?,
+                    raw,
+                })
+            })
+            .collect()
+    }
+    fn next(&self, page: &Self::Page<'_>, _: &Position) -> Option<Position> {
+        page.iter().filter_map(|i| i.pos.clone()).max()
+    }
+    fn is_last(&self, page: &Self::Page<'_>) -> bool {
+        page.len() < LIMIT
+    }
+    fn emit(
+        &mut self,
+        page: Self::Page<'_>,
+        at: &Position,
+        out: &mut Writer<'_>,
+    ) -> Result<u64, Error> {
+        let emitted_at = crate::protocol::now_millis();
+        let mut fresh = 0;
+        for item in page {
+            let Some(pos) = item.pos else {
+                self.without_key += 1;
+                continue;
+            };
+            if pos > *at {
+                fresh += 1;
+            }
+            if !self.already_emitted(&pos) {
+                self.sel.tracker.record(out, item.raw, emitted_at)?;
+                self.remember(&pos);
+            }
+            // Items come in order: everything up to a final one is now emitted.
+            if pos.secs < self.ceiling && pos > self.committed {
+                self.committed = pos;
+            }
+        }
+        Ok(fresh)
+    }
+    fn commit(&mut self, out: &mut Writer<'_>, last: bool) -> Result<(), Error> {
+        if last && self.committed.secs < self.ceiling {
+            // The whole export up to the ceiling has been read.
+            self.committed = Position::start_of(self.ceiling);
+        }
+        let state = self.state();
+        self.sel.tracker.state(out, state)
+    }
+}
+
+/// An item's (second, id), if it has both.
+fn place(path: &str, raw: &RawValue) -> Result<Option<Position>, Error> {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        #[serde(default)]
+        id: Value,
+        #[serde(borrow, default)]
+        timestamp: Option<std::borrow::Cow<'a, str>>,
+    }
+    let head: Head = decode(path, raw.get().as_bytes())?;
+    let id = match head.id {
+        Value::String(s) if !s.is_empty() => s,
+        Value::Number(n) => n.to_string(),
+        _ => return Ok(None),
+    };
+    let secs = head.timestamp.as_deref().and_then(iso_to_secs);
+    Ok(secs.map(|secs| Position { secs, id }))
+}
+
+#[cfg(test)]
+mod tests;

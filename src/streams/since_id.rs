@@ -1,0 +1,231 @@
+//! The `since_id` strategy of the paging driver (agents, bans): requests `since_id` (inclusive)
+//! and `limit`, ascending by id, until an empty page; STATE `{"id": <last id>}` after every page.
+//! A record without an integer id cannot be placed on the cursor: it is not emitted, and one
+//! warning per stream says how many there were, wherever in a page they sat.
+
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+use super::driver::{id_as_i64, id_of, unreadable_state, Ctx, Outcome, Selection};
+use super::paging::{self, Pager};
+use super::Fetch;
+use crate::error::Error;
+use crate::protocol::output::Writer;
+use crate::protocol::{AirbyteMessage, LogLevel};
+
+/// Extracts a page's records from a body.
+pub type Items = for<'a> fn(&'a [u8]) -> Result<Vec<&'a RawValue>, Error>;
+
+/// Pages one endpoint by id.
+pub struct SinceId {
+    sel: Selection,
+    path: &'static str,
+    limit: u32,
+    items: Items,
+    /// The highest id emitted (or resumed from).
+    last_id: Option<i64>,
+    /// Records skipped for want of an integer id.
+    without_id: u64,
+}
+
+impl SinceId {
+    pub fn new(
+        sel: Selection,
+        path: &'static str,
+        limit: u32,
+        items: Items,
+    ) -> Result<Self, Error> {
+        let last_id =
+            match sel.resume_state().and_then(|s| s.get("id")) {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(id_as_i64(v).filter(|id| *id >= 0).ok_or_else(|| {
+                    unreadable_state(sel.name, "id", "a non-negative integer id")
+                })?),
+            };
+        Ok(Self {
+            sel,
+            path,
+            limit,
+            items,
+            last_id,
+            without_id: 0,
+        })
+    }
+}
+
+/// Reads an id-paged stream to its end.
+pub async fn read<F: Fetch>(
+    ctx: &Ctx<F>,
+    sel: Selection,
+    path: &'static str,
+    limit: u32,
+    items: Items,
+) -> Result<Outcome, Error> {
+    let mut pager = SinceId::new(sel, path, limit, items)?;
+    let outcome = paging::run(ctx, &mut pager).await;
+    if pager.without_id > 0 {
+        let why = format!(
+            "Stream {}: {} without an integer id were not emitted (the id is the stream's cursor and key).",
+            pager.sel.name,
+            super::tracker::count(pager.without_id, "record", "records")
+        );
+        tracing::warn!("{why}");
+        ctx.output.emit(&AirbyteMessage::log(LogLevel::Warn, why))?;
+    }
+    outcome
+}
+
+impl Pager for SinceId {
+    type Cursor = i64;
+    type Page<'b> = Vec<(Option<i64>, &'b RawValue)>;
+
+    fn stream(&self) -> &'static str {
+        self.sel.name
+    }
+    fn path(&self) -> &'static str {
+        self.path
+    }
+    fn first(&self) -> i64 {
+        self.last_id.map_or(0, |id| id.saturating_add(1))
+    }
+    fn query(&self, since: &i64) -> Vec<(&'static str, String)> {
+        vec![
+            ("since_id", since.to_string()),
+            ("limit", self.limit.to_string()),
+        ]
+    }
+    fn parse<'b>(&self, body: &'b [u8]) -> Result<Self::Page<'b>, Error> {
+        (self.items)(body)?
+            .into_iter()
+            .map(|raw| Ok((id_of(self.path, raw)?, raw)))
+            .collect()
+    }
+    fn next(&self, page: &Self::Page<'_>, _: &i64) -> Option<i64> {
+        page.iter().filter_map(|(id, _)| *id).max()?.checked_add(1)
+    }
+    fn is_last(&self, page: &Self::Page<'_>) -> bool {
+        page.is_empty()
+    }
+    fn emit(
+        &mut self,
+        page: Self::Page<'_>,
+        since: &i64,
+        out: &mut Writer<'_>,
+    ) -> Result<u64, Error> {
+        let full = page.len() >= self.limit as usize;
+        self.sel
+            .tracker
+            .expect_more(if full { u64::from(self.limit) } else { 0 });
+        let emitted_at = crate::protocol::now_millis();
+        let mut fresh = 0;
+        for (id, raw) in page {
+            match id {
+                None => self.without_id += 1,
+                Some(id) if id >= *since => {
+                    self.sel.tracker.record(out, raw, emitted_at)?;
+                    self.last_id = Some(self.last_id.map_or(id, |m| m.max(id)));
+                    fresh += 1;
+                }
+                Some(_) => {} // the API repeated an id before since_id: already emitted
+            }
+        }
+        Ok(fresh)
+    }
+    fn commit(&mut self, out: &mut Writer<'_>, _last: bool) -> Result<(), Error> {
+        let state = match (self.last_id, self.sel.resume_state()) {
+            (Some(id), _) => json!({ "id": id }),
+            (None, Some(saved)) => saved.clone(),
+            (None, None) => json!({}),
+        };
+        self.sel.tracker.state(out, state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::streams::scripted::{page, param, Harness, Scripted};
+
+    fn items(body: &[u8]) -> Result<Vec<&RawValue>, Error> {
+        crate::streams::driver::decode("agents", body)
+    }
+
+    /// Agents paged 2 at a time; a record without id is served where the id before it was.
+    fn agents_from(ids: Vec<Value>) -> Scripted {
+        Scripted::new(move |_, q| {
+            let since: i64 = param(q, "since_id")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let mut place = 0;
+            let rest: Vec<Value> = ids
+                .iter()
+                .filter(|v| {
+                    place = v["id"].as_i64().unwrap_or(place);
+                    place >= since
+                })
+                .take(2)
+                .cloned()
+                .collect();
+            page(Value::Array(rest))
+        })
+    }
+
+    #[tokio::test]
+    async fn resumes_after_the_saved_id_and_skips_records_without_one() {
+        let data = vec![
+            json!({"id": 1}),
+            json!({"id": 4}),
+            json!({"name": "no id"}),
+            json!({"id": 9}),
+        ];
+        let h = Harness::new(agents_from(data), 0, 1);
+        let sel = Harness::selection("agents", Some(json!({"id": 1})));
+        let outcome = read(&h.ctx, sel, "agents", 2, items).await.unwrap();
+        assert_eq!(outcome, Outcome::Done);
+        let ids: Vec<Value> = h
+            .records("agents")
+            .iter()
+            .map(|r| r["id"].clone())
+            .collect();
+        assert_eq!(ids, vec![json!(4), json!(9)]);
+        assert_eq!(h.states("agents").last().unwrap(), &json!({"id": 9}));
+        assert!(
+            h.warnings()
+                .iter()
+                .any(|w| w.contains("1 record without an integer id")),
+            "{:?}",
+            h.warnings()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_largest_id_stops_paging_with_an_error_after_emitting_it() {
+        let h = Harness::new(
+            agents_from(vec![json!({"id": 5}), json!({"id": i64::MAX})]),
+            0,
+            1,
+        );
+        let err = read(
+            &h.ctx,
+            Harness::selection("agents", None),
+            "agents",
+            2,
+            items,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, Error::Protocol(_)), "{err}");
+        assert_eq!(h.records("agents").len(), 2);
+        assert_eq!(h.states("agents").last().unwrap(), &json!({"id": i64::MAX}));
+        assert!(h.ctx.fetch.requests() <= 2);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_saved_id_is_an_input_error() {
+        let h = Harness::new(agents_from(vec![]), 0, 1);
+        let sel = Harness::selection("agents", Some(json!({"id": "banana"})));
+        let err = read(&h.ctx, sel, "agents", 2, items).await.unwrap_err();
+        assert!(matches!(err, Error::Input(_)), "{err}");
+        assert_eq!(h.ctx.fetch.requests(), 0);
+    }
+}
