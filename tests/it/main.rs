@@ -3,6 +3,8 @@
 mod util;
 
 mod commands;
+mod fake_server;
+mod hardening;
 mod read;
 mod resilience;
 mod schemas;
