@@ -31,8 +31,8 @@ use retry::{allowed_again_at, is_transient_status, parse_retry_after, RetryPolic
 pub use stats::ClientStats;
 
 /// How often a waiting request tells the platform the connector is alive (it flags sources
-/// that stay silent for 60 s).
-const HEARTBEAT: Duration = Duration::from_secs(25);
+/// that stay silent for 60 s; 20 s leaves room for a slow start).
+const HEARTBEAT: Duration = Duration::from_secs(20);
 
 /// How many 401s one request accepts (each answered by a refresh) before giving up.
 const MAX_UNAUTHORIZED_PER_REQUEST: usize = 10;
@@ -290,7 +290,7 @@ impl Client {
             .unwrap_or_else(|_| {
                 Err(Failure::Transient {
                     status: None,
-                    detail: format!("no complete answer within {} s", limit.as_secs()),
+                    detail: format!("no complete answer within {:.0} s", limit.as_secs_f64()),
                 })
             });
         if let Err(Failure::BadData { .. }) = &result {
