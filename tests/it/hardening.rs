@@ -592,3 +592,58 @@ fn an_html_page_with_status_200_is_retried_then_reported_as_what_it_is() {
     assert!(message.contains("/api/v2/chat/roles"), "{message}");
     assert!(message.contains("Down for maintenance"), "{message}");
 }
+
+#[test]
+fn saved_state_lines_resume_the_sync() {
+    let sb = sandbox();
+    let cfg = config(&sb).to_string();
+    let cat = catalog(&["agents", "bans"], "incremental").to_string();
+    let first = run_raw("read", &[("config", cfg.clone()), ("catalog", cat.clone())]);
+    first.assert_ok();
+    let (agents, bans) = (first.records("agents").len(), first.records("bans").len());
+    assert!(agents > 0 && bans > 0);
+    let state_lines: Vec<&str> = first
+        .stdout
+        .lines()
+        .filter(|l| l.contains(r#""type":"STATE""#))
+        .collect();
+    let last_line = state_lines.last().unwrap().to_string();
+    let grep_output = state_lines.join("\n");
+    for (what, state) in [
+        ("one STATE line", last_line),
+        ("grep STATE output", grep_output),
+    ] {
+        let again = run_raw(
+            "read",
+            &[
+                ("config", cfg.clone()),
+                ("catalog", cat.clone()),
+                ("state", state),
+            ],
+        );
+        again.assert_ok();
+        let resumed = again.records("agents").len() + again.records("bans").len();
+        eprintln!("{what}: first read {agents} agents + {bans} bans, resumed read {resumed}");
+        assert!(
+            resumed < agents + bans,
+            "{what}: the state was ignored ({resumed} records again)"
+        );
+    }
+    let bad = run_raw(
+        "read",
+        &[
+            ("config", cfg),
+            ("catalog", cat),
+            ("state", r#"{"type":"STATE"}"#.into()),
+        ],
+    );
+    let error = error_of(&bad.messages).expect("an ERROR trace");
+    assert_eq!(error["failure_type"], "config_error");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("Accepted forms"),
+        "{error}"
+    );
+}
