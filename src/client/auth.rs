@@ -48,6 +48,15 @@ pub struct Auth {
 impl Auth {
     /// Tokens from a validated config.
     pub fn new(config: &ValidConfig, http: reqwest::Client, output: Arc<Output>) -> Self {
+        // Whatever path built the config, its credentials (and their encoded forms) are
+        // scrubbed from every message.
+        let creds = config
+            .refresh
+            .iter()
+            .flat_map(|r| [&r.client_id, &r.client_secret, &r.refresh_token]);
+        for secret in config.access_token.iter().chain(creds) {
+            crate::secrets::register(secret.expose());
+        }
         Self {
             current: RwLock::new(Current {
                 token: config.access_token.clone(),

@@ -455,3 +455,6 @@ fn status_error(url: &Url, status: u16, body: &[u8]) -> Error {
         body: excerpt(body, 500),
     }
 }
+
+#[cfg(test)]
+mod tests;

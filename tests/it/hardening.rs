@@ -647,3 +647,33 @@ fn saved_state_lines_resume_the_sync() {
         "{error}"
     );
 }
+
+#[test]
+fn debug_logs_show_each_request_without_secrets() {
+    let server = api(|_, s| json(s, r#"{"ok":true}"#));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, fake_config(&server).to_string()).unwrap();
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("request") && l.contains("routing_settings/account"))
+        .unwrap_or_else(|| panic!("no request log in: {}", tail(&stderr, 2000)));
+    eprintln!("{line}");
+    for field in [
+        "method=\"GET\"",
+        "path=\"/api/v2/chat/routing_settings/account\"",
+        "status=200",
+        "bytes=11",
+        "ms=",
+    ] {
+        assert!(line.contains(field), "{field} missing: {line}");
+    }
+    assert!(!stderr.contains("fake-token-0123456789abcdef"));
+}
