@@ -41,6 +41,18 @@ pub enum Error {
         detail: String,
     },
 
+    /// A decoded answer exceeded the size cap.
+    #[error("Zendesk Chat sent more than {limit_mib} MiB for one answer of {endpoint} (a real page is a few MB); the connector stopped reading it. Try again later; if it persists, contact Zendesk support.")]
+    TooLarge { endpoint: String, limit_mib: usize },
+
+    /// Zendesk answered 200, repeatedly, with a body that is not JSON (an HTML page).
+    #[error("{message}")]
+    BadAnswer { endpoint: String, message: String },
+
+    /// An API request was redirected where the connector does not follow.
+    #[error("{message}")]
+    Redirect { endpoint: String, message: String },
+
     /// The API broke one of its own paging rules in a way that would loop or lose data.
     #[error("{0}")]
     Protocol(String),
@@ -71,7 +83,11 @@ impl Error {
                 408 | 429 | 500..=599 => FailureType::TransientError,
                 _ => FailureType::SystemError,
             },
-            Error::Transport { .. } | Error::Decode { .. } => FailureType::TransientError,
+            Error::Transport { .. } | Error::Decode { .. } | Error::TooLarge { .. } => {
+                FailureType::TransientError
+            }
+            Error::Redirect { .. } => FailureType::ConfigError,
+            Error::BadAnswer { .. } => FailureType::SystemError,
             Error::Sync { failure_type, .. } => *failure_type,
             Error::Protocol(_) | Error::Output(_) | Error::Internal(_) => FailureType::SystemError,
         }

@@ -69,10 +69,94 @@ pub fn run(cli: Cli, out: Arc<Output>) -> ExitCode {
     }
 }
 
+/// Installs a panic hook that reports any panic as a `system_error` TRACE and flushes what is
+/// buffered, before the default hook prints the panic to stderr (release builds abort right
+/// after). It never blocks on an output lock the panicking thread may hold.
+pub fn install_panic_hook(out: Arc<Output>) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report_panic(&out, &panic_text(info), &mut std::io::stdout());
+        previous(info);
+    }));
+}
+
+/// What a panic says and where.
+fn panic_text(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let payload = info.payload();
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".to_owned());
+    match info.location() {
+        Some(l) => format!("{what} at {}:{}", l.file(), l.line()),
+        None => what,
+    }
+}
+
+/// Writes the TRACE of a panic described by `text` through `out` (or `fallback`).
+pub fn report_panic(out: &Output, text: &str, fallback: &mut dyn std::io::Write) {
+    let trace = AirbyteMessage::error(AirbyteErrorTraceMessage {
+        message:
+            "The connector stopped on an internal error (a bug); please report it with the log."
+                .into(),
+        internal_message: Some(format!("panic: {text}")),
+        stack_trace: None,
+        failure_type: protocol::FailureType::SystemError,
+        stream_descriptor: None,
+    });
+    out.write_for_panic(&trace, fallback);
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4)))
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panic_becomes_a_system_error_trace_after_the_buffered_lines() {
+        let sink = Sink::default();
+        let out = Output::new(Box::new(sink.clone()));
+        let data = serde_json::value::RawValue::from_string("{\"id\":1}".into()).unwrap();
+        out.lock().push_record("chats", &data, 7).unwrap();
+        let mut fallback = Vec::new();
+        report_panic(&out, "index out of bounds at src/x.rs:3", &mut fallback);
+        assert!(fallback.is_empty());
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["type"], "RECORD");
+        assert_eq!(lines[1]["trace"]["error"]["failure_type"], "system_error");
+        assert!(lines[1]["trace"]["error"]["internal_message"]
+            .as_str()
+            .unwrap()
+            .contains("index out of bounds"));
+    }
 }

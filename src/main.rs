@@ -4,7 +4,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use source_zendesk_chat::{cli::Cli, protocol::Output, run, secrets::RedactingStderr};
+use source_zendesk_chat::{
+    cli::Cli, install_panic_hook, protocol::Output, run, secrets::RedactingStderr,
+};
 
 fn main() -> ExitCode {
     tune_allocator();
@@ -15,7 +17,22 @@ fn main() -> ExitCode {
         .with_writer(|| RedactingStderr)
         .with_ansi(false)
         .init();
-    run(Cli::parse(), Arc::new(Output::stdout()))
+    let out = Arc::new(Output::stdout());
+    install_panic_hook(out.clone());
+    if let Err(e) = out.spawn_flusher() {
+        tracing::warn!("cannot start the stdout flusher ({e}); records are flushed with each page");
+    }
+    test_panic_trigger();
+    run(Cli::parse(), out)
+}
+
+/// TEST-ONLY: `SOURCE_ZENDESK_CHAT_TEST_PANIC=1` makes the binary panic at start, so the tests
+/// can check that a panic reaches the platform as a TRACE. It reads nothing else and has no
+/// other effect.
+fn test_panic_trigger() {
+    if std::env::var_os("SOURCE_ZENDESK_CHAT_TEST_PANIC").is_some_and(|v| v == "1") {
+        panic!("test-only panic requested by SOURCE_ZENDESK_CHAT_TEST_PANIC");
+    }
 }
 
 /// API pages are buffers of several MB, allocated and freed once per page. glibc raises its mmap

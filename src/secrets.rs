@@ -11,18 +11,36 @@ use serde::{Deserialize, Serialize};
 
 static REGISTRY: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// Adds a value to scrub from all human-readable output. Values shorter than 4 characters are
-/// ignored (they would mangle ordinary text).
+/// Adds a value to scrub from all human-readable output, with the forms it takes on the wire:
+/// URL-encoded (a form body echoed back) and base64 (standard and URL-safe, unpadded, which
+/// also covers the padded forms). Values shorter than 4 characters are ignored (they would
+/// mangle ordinary text).
 pub fn register(value: &str) {
     if value.len() < 4 {
         return;
     }
     let mut reg = REGISTRY.write().unwrap_or_else(|p| p.into_inner());
-    if !reg.iter().any(|v| v == value) {
-        reg.push(value.to_owned());
-        // Longest first, so a secret that contains another is replaced whole.
-        reg.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    for form in encoded_forms(value) {
+        if !reg.contains(&form) {
+            reg.push(form);
+        }
     }
+    // Longest first, so a secret that contains another is replaced whole.
+    reg.sort_by_key(|v| std::cmp::Reverse(v.len()));
+}
+
+fn encoded_forms(value: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let mut forms = vec![
+        value.to_owned(),
+        url::form_urlencoded::byte_serialize(value.as_bytes()).collect(),
+        STANDARD_NO_PAD.encode(value),
+        URL_SAFE_NO_PAD.encode(value),
+    ];
+    forms.sort();
+    forms.dedup();
+    forms
 }
 
 /// Replaces every registered secret in `text` with `****`.
@@ -116,5 +134,27 @@ mod tests {
         assert_eq!(format!("{s:?} {s}"), "Secret(****) ****");
         assert_eq!(redact("Bearer zc-test-token-0042 sent"), "Bearer **** sent");
         assert_eq!(redact("nothing here"), Cow::Borrowed("nothing here"));
+    }
+
+    #[test]
+    fn encoded_forms_are_redacted_too() {
+        let raw = "s3cr3t/with+plus=and&more?";
+        let _s = Secret::new(raw);
+        let form: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+        assert_ne!(form, raw);
+        let echoed = format!("grant_type=refresh_token&client_secret={form}&x=1");
+        assert_eq!(
+            redact(&echoed),
+            "grant_type=refresh_token&client_secret=****&x=1"
+        );
+        use base64::Engine;
+        for engine in [
+            base64::engine::general_purpose::STANDARD,
+            base64::engine::general_purpose::URL_SAFE,
+        ] {
+            let b64 = engine.encode(raw);
+            let text = format!("Basic {b64}");
+            assert!(!redact(&text).contains(b64.trim_end_matches('=')), "{b64}");
+        }
     }
 }

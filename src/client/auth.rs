@@ -7,12 +7,14 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use backon::Retryable;
-use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::http::{describe_reqwest_error, excerpt, read_body, BodyError};
+use super::retry::is_transient_status;
+use super::token;
 use crate::config::ValidConfig;
-use crate::error::{truncate, Error};
+use crate::error::Error;
 use crate::protocol::{AirbyteMessage, Output};
 use crate::secrets::Secret;
 
@@ -43,18 +45,18 @@ pub struct Auth {
     output: Arc<Output>,
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    expires_in: Option<u64>,
-}
-
 impl Auth {
     /// Tokens from a validated config.
     pub fn new(config: &ValidConfig, http: reqwest::Client, output: Arc<Output>) -> Self {
+        // Whatever path built the config, its credentials (and their encoded forms) are
+        // scrubbed from every message.
+        let creds = config
+            .refresh
+            .iter()
+            .flat_map(|r| [&r.client_id, &r.client_secret, &r.refresh_token]);
+        for secret in config.access_token.iter().chain(creds) {
+            crate::secrets::register(secret.expose());
+        }
         Self {
             current: RwLock::new(Current {
                 token: config.access_token.clone(),
@@ -68,11 +70,6 @@ impl Auth {
             http,
             output,
         }
-    }
-
-    /// True when a 401 can be answered with a refresh.
-    pub fn can_refresh(&self) -> bool {
-        self.can_refresh
     }
 
     /// Notes that a request succeeded.
@@ -106,9 +103,10 @@ impl Auth {
     /// The token to send and its generation (pass the generation back to [`Auth::refresh`]).
     pub async fn token(&self) -> Result<(Secret, u64), Error> {
         let cur = self.snapshot();
-        let expired = cur
-            .expires_at
-            .is_some_and(|t| Instant::now() + EXPIRY_MARGIN >= t);
+        let expired = cur.expires_at.is_some_and(|t| {
+            t.checked_duration_since(Instant::now())
+                .is_none_or(|left| left <= EXPIRY_MARGIN)
+        });
         match cur.token {
             Some(t) if !expired => Ok((t, cur.generation)),
             _ if self.can_refresh => {
@@ -125,9 +123,9 @@ impl Auth {
 
     /// Refreshes the access token unless another request already did since `seen_generation`.
     pub async fn refresh(&self, seen_generation: u64) -> Result<(), Error> {
-        let Some(creds) = self.config.refresh.as_ref() else {
+        if self.config.refresh.is_none() {
             return Err(unauthorized());
-        };
+        }
         let mut refresh_token = self.refresh.lock().await;
         if self.snapshot().generation != seen_generation {
             return Ok(()); // someone refreshed while we waited for the lock
@@ -136,90 +134,144 @@ impl Auth {
             return Err(unauthorized());
         };
         tracing::info!("refreshing the OAuth access token");
-        let policy = super::retry::RetryPolicy::sync();
-        let send = || async {
-            let resp = self
-                .http
-                .post(self.config.token_url.clone())
-                .form(&[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", rt.expose()),
-                    ("client_id", creds.client_id.expose()),
-                    ("client_secret", creds.client_secret.expose()),
-                ])
-                .send()
-                .await
-                .map_err(|e| RefreshFailure::Transient(super::describe_reqwest_error(&e)))?;
-            let status = resp.status().as_u16();
-            let body = resp
-                .text()
-                .await
-                .map_err(|e| RefreshFailure::Transient(super::describe_reqwest_error(&e)))?;
-            if super::retry::is_transient_status(status) || status == 429 {
-                return Err(RefreshFailure::Transient(format!("HTTP {status}")));
-            }
-            if !(200..300).contains(&status) {
-                return Err(RefreshFailure::Rejected(status, body));
-            }
-            serde_json::from_str::<TokenResponse>(&body).map_err(|e| {
-                RefreshFailure::Rejected(status, format!("unreadable token response: {e}"))
-            })
-        };
-        let parsed = send
-            .retry(policy.backoff())
-            .when(|e| matches!(e, RefreshFailure::Transient(_)))
-            .await;
-        let parsed = match parsed {
-            Ok(p) => p,
-            Err(RefreshFailure::Rejected(status, body)) => {
-                let code = serde_json::from_str::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-                    .unwrap_or_default();
-                return Err(Error::Auth {
-                    message: format!(
-                        "Zendesk Chat refused to refresh the OAuth access token (HTTP {status} {code}): the refresh token, client ID or client secret is invalid, or the refresh token was already used. Re-authenticate the source."
-                    ),
-                    internal: format!("POST {} -> {status}: {}", self.config.token_url, truncate(&body, 300)),
-                });
-            }
-            Err(RefreshFailure::Transient(detail)) => {
-                return Err(Error::Transport {
-                    endpoint: self.config.token_url.to_string(),
-                    detail,
-                })
-            }
-        };
-        let access = Secret::new(parsed.access_token);
-        let new_refresh = parsed
-            .refresh_token
-            .filter(|t| !t.is_empty())
-            .map(Secret::new);
-        if let Some(rt) = &new_refresh {
-            *refresh_token = Some(rt.clone());
+        let body = self.request_tokens(&rt).await?;
+        // The refresh token may have rotated: keep it before reading anything else.
+        let tokens = token::parse(&body);
+        if let Some(new) = tokens.refresh_token.filter(|t| !t.trim().is_empty()) {
+            *refresh_token = Some(Secret::new(new));
         }
+        let Some(access) = tokens.access_token.filter(|t| !t.trim().is_empty()) else {
+            // Hand back a rotated refresh token even so, or the next sync cannot refresh.
+            if let Some(current) = self.snapshot().token {
+                self.send_config(&current, refresh_token.as_ref())?;
+            }
+            return Err(Error::Auth {
+                message: "Zendesk Chat answered the OAuth token refresh without an `access_token`. Re-authenticate the source; if it persists, contact Zendesk support.".into(),
+                internal: format!("POST {} -> 200 without access_token: {}", self.config.token_url, excerpt(&body, 300)),
+            });
+        };
+        let access = Secret::new(access);
         {
             let mut cur = self.current.write().unwrap_or_else(|p| p.into_inner());
             cur.token = Some(access.clone());
-            cur.generation += 1;
+            cur.generation = cur.generation.wrapping_add(1);
             self.refreshes_without_success
                 .fetch_add(1, Ordering::Relaxed);
-            cur.expires_at = parsed
+            cur.expires_at = tokens
                 .expires_in
-                .map(|s| Instant::now() + Duration::from_secs(s));
+                .and_then(|d| Instant::now().checked_add(d));
         }
-        let current_refresh = refresh_token.clone();
-        let config = self.config.with_tokens(&access, current_refresh.as_ref());
-        self.output
-            .emit(&AirbyteMessage::connector_config(config))?;
+        self.send_config(&access, refresh_token.as_ref())?;
         tracing::info!("OAuth access token refreshed; updated config sent to the platform");
         Ok(())
+    }
+
+    /// Hands the config with the current tokens to the platform (a CONTROL message).
+    fn send_config(&self, access: &Secret, refresh: Option<&Secret>) -> Result<(), Error> {
+        let config = self.config.with_tokens(access, refresh);
+        self.output
+            .emit(&AirbyteMessage::connector_config(config))?;
+        Ok(())
+    }
+
+    /// POSTs the refresh grant (retrying transient failures, within the request time bound) and
+    /// returns the body of a 2xx answer.
+    async fn request_tokens(&self, rt: &Secret) -> Result<Vec<u8>, Error> {
+        let policy = super::retry::RetryPolicy::sync();
+        let send = || self.post_refresh(rt);
+        let retried = send
+            .retry(policy.backoff())
+            .when(|e| matches!(e, RefreshFailure::Transient(_)))
+            .notify(|e, delay| {
+                if let RefreshFailure::Transient(what) = e {
+                    tracing::warn!("OAuth token refresh failed ({what}); retrying in {delay:.1?}");
+                }
+            });
+        let endpoint = self.config.token_url.to_string();
+        let result = tokio::time::timeout(policy.max_total, retried)
+            .await
+            .unwrap_or_else(|_| {
+                Err(RefreshFailure::Transient(format!(
+                    "no token within {} s",
+                    policy.max_total.as_secs()
+                )))
+            });
+        match result {
+            Ok(body) => Ok(body),
+            Err(RefreshFailure::Transient(detail)) => Err(Error::Transport { endpoint, detail }),
+            Err(RefreshFailure::Redirected(status, target)) => Err(Error::Auth {
+                message: format!("The OAuth token endpoint {endpoint} answered HTTP {status}, a redirect to {target}; the connector never sends credentials to a redirect target. Check `base_url` (the token URL is derived from it)."),
+                internal: format!("POST {endpoint} -> {status} Location {target}"),
+            }),
+            Err(RefreshFailure::Rejected(status, body)) => Err(rejected(&endpoint, status, &body)),
+        }
+    }
+
+    async fn post_refresh(&self, rt: &Secret) -> Result<Vec<u8>, RefreshFailure> {
+        let Some(creds) = self.config.refresh.as_ref() else {
+            return Err(RefreshFailure::Rejected(401, Vec::new()));
+        };
+        let transient = |e: reqwest::Error| RefreshFailure::Transient(describe_reqwest_error(&e));
+        let resp = self
+            .http
+            .post(self.config.token_url.clone())
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt.expose()),
+                ("client_id", creds.client_id.expose()),
+                ("client_secret", creds.client_secret.expose()),
+            ])
+            .send()
+            .await
+            .map_err(transient)?;
+        let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            let target = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|l| l.split(['?', '#']).next().unwrap_or_default().to_owned())
+                .unwrap_or_else(|| "(no Location)".to_owned());
+            return Err(RefreshFailure::Redirected(status, target));
+        }
+        let body = read_body(resp, token::MAX_TOKEN_BODY)
+            .await
+            .map_err(|e| match e {
+                BodyError::Read(e) => transient(e),
+                BodyError::TooLarge => {
+                    RefreshFailure::Rejected(status, b"(oversized body)".to_vec())
+                }
+            })?
+            .to_vec();
+        if is_transient_status(status) || status == 429 {
+            return Err(RefreshFailure::Transient(format!("HTTP {status}")));
+        }
+        if !(200..300).contains(&status) {
+            return Err(RefreshFailure::Rejected(status, body));
+        }
+        Ok(body)
     }
 }
 
 enum RefreshFailure {
     Transient(String),
-    Rejected(u16, String),
+    Rejected(u16, Vec<u8>),
+    Redirected(u16, String),
+}
+
+/// The error for a refused refresh (`invalid_grant` and friends).
+fn rejected(endpoint: &str, status: u16, body: &[u8]) -> Error {
+    let code = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("error")?.as_str().map(str::to_owned))
+        .map(|c| excerpt(c.as_bytes(), 60))
+        .unwrap_or_default();
+    Error::Auth {
+        message: format!(
+            "Zendesk Chat refused to refresh the OAuth access token (HTTP {status} {code}): the refresh token, client ID or client secret is invalid, or the refresh token was already used. Re-authenticate the source."
+        ),
+        internal: format!("POST {endpoint} -> {status}: {}", excerpt(body, 300)),
+    }
 }
 
 /// The 401 error when no refresh is possible.

@@ -1,10 +1,11 @@
-//! The single owner of stdout: writes one Airbyte message per line, batches a page's records with
-//! the STATE that follows them, redacts secrets from human-readable messages, and turns a closed
-//! pipe into a typed error instead of a panic.
+//! The single owner of stdout: writes one Airbyte message per line, batches records (flushed at
+//! the latest ~1 s after they were written) while every other message reaches stdout at once,
+//! redacts secrets from human-readable messages, and turns a closed pipe into a typed error.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -44,7 +45,18 @@ struct Inner {
     /// Records written per stream since that stream's last STATE: the next STATE's
     /// `sourceStats.recordCount`, exact in output order whatever the concurrency.
     counts: HashMap<String, u64>,
+    /// When the buffer was last flushed: records never wait longer than [`MAX_RECORD_DELAY`].
+    last_flush: Instant,
 }
+
+/// The longest a written record may sit in the buffer.
+pub const MAX_RECORD_DELAY: Duration = Duration::from_secs(1);
+
+/// How often the background flusher looks for records left waiting in an idle period.
+const FLUSHER_TICK: Duration = Duration::from_millis(250);
+
+/// How long a panic report waits for the output lock before writing around it.
+const PANIC_LOCK_WAIT: Duration = Duration::from_millis(200);
 
 impl Output {
     /// Wraps a writer with a 256 KiB buffer.
@@ -53,7 +65,62 @@ impl Output {
             inner: Mutex::new(Inner {
                 out: io::BufWriter::with_capacity(256 * 1024, writer),
                 counts: HashMap::new(),
+                last_flush: Instant::now(),
             }),
+        }
+    }
+
+    /// Starts a thread that flushes records left in the buffer for over [`MAX_RECORD_DELAY`]
+    /// (a stream that wrote part of a page and then waits). It ends with the last `Arc`.
+    pub fn spawn_flusher(self: &Arc<Self>) -> io::Result<()> {
+        let weak: Weak<Self> = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("stdout-flusher".into())
+            .spawn(move || loop {
+                std::thread::sleep(FLUSHER_TICK);
+                let Some(out) = weak.upgrade() else { return };
+                let guard = match out.inner.try_lock() {
+                    Ok(g) => g,
+                    Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                    Err(TryLockError::WouldBlock) => continue, // the writer flushes by itself
+                };
+                let mut w = Writer { inner: guard };
+                if w.inner.last_flush.elapsed() >= MAX_RECORD_DELAY && w.flush().is_err() {
+                    return; // stdout is gone; the writers report it
+                }
+            })
+            .map(|_| ())
+    }
+
+    /// Writes `msg` (a TRACE for a panic) and everything buffered, without ever blocking on a
+    /// lock held by the panicking thread: after a short wait it writes the line straight to
+    /// `fallback`, after a newline that ends any partly written line.
+    pub fn write_for_panic(&self, msg: &AirbyteMessage, fallback: &mut dyn Write) {
+        let deadline = Instant::now() + PANIC_LOCK_WAIT;
+        loop {
+            match self.inner.try_lock() {
+                Ok(guard) => {
+                    let mut w = Writer { inner: guard };
+                    let _ = w.push(msg).and_then(|()| w.flush());
+                    return;
+                }
+                Err(TryLockError::Poisoned(p)) => {
+                    let mut w = Writer {
+                        inner: p.into_inner(),
+                    };
+                    let _ = w.push(msg).and_then(|()| w.flush());
+                    return;
+                }
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(TryLockError::WouldBlock) => break,
+            }
+        }
+        if let Ok(line) = serde_json::to_string(msg) {
+            let text = format!("\n{}\n", secrets::redact(&line));
+            let _ = fallback.write_all(text.as_bytes());
+            let _ = fallback.flush();
         }
     }
 
@@ -73,14 +140,9 @@ impl Output {
         }
     }
 
-    /// Writes one message as one line (STATE and CONTROL are flushed at once).
+    /// Writes one message as one line; every message but a RECORD is flushed at once.
     pub fn emit(&self, msg: &AirbyteMessage) -> Result<(), OutputError> {
-        let mut w = self.lock();
-        w.push(msg)?;
-        if matches!(msg, AirbyteMessage::Control { .. }) {
-            w.flush()?;
-        }
-        Ok(())
+        self.lock().push(msg)
     }
 
     /// Flushes buffered lines.
@@ -115,10 +177,19 @@ impl Writer<'_> {
         )?;
         inner.out.write_all(b"}\n")?;
         match inner.counts.get_mut(stream) {
-            Some(n) => *n += 1,
+            Some(n) => *n = n.saturating_add(1),
             None => {
                 inner.counts.insert(stream.to_owned(), 1);
             }
+        }
+        self.flush_if_due()
+    }
+
+    /// Flushes when the buffer was last flushed over [`MAX_RECORD_DELAY`] ago (call after
+    /// writing a record).
+    pub fn flush_if_due(&mut self) -> Result<(), OutputError> {
+        if self.inner.last_flush.elapsed() >= MAX_RECORD_DELAY {
+            self.flush()?;
         }
         Ok(())
     }
@@ -130,12 +201,20 @@ impl Writer<'_> {
         let msg = AirbyteMessage::State {
             state: AirbyteStateMessage::stream(stream, stream_state, count),
         };
-        self.push(&msg)?;
-        self.flush()
+        self.push(&msg)
     }
 
-    /// Writes any message.
+    /// Writes any message; flushes unless it is a RECORD (records are batched).
     pub fn push(&mut self, msg: &AirbyteMessage) -> Result<(), OutputError> {
+        self.write_line(msg)?;
+        if matches!(msg, AirbyteMessage::Record { .. }) {
+            self.flush_if_due()
+        } else {
+            self.flush()
+        }
+    }
+
+    fn write_line(&mut self, msg: &AirbyteMessage) -> Result<(), OutputError> {
         let out = &mut self.inner.out;
         match msg {
             AirbyteMessage::Log { .. }
@@ -152,6 +231,7 @@ impl Writer<'_> {
 
     /// Flushes buffered lines.
     pub fn flush(&mut self) -> Result<(), OutputError> {
+        self.inner.last_flush = Instant::now();
         self.inner.out.flush()?;
         Ok(())
     }
@@ -229,8 +309,11 @@ mod tests {
     fn broken_pipe_is_a_typed_error() {
         // Lines are buffered; the closed pipe shows on flush (and on every STATE, which flushes).
         let out = Output::new(Box::new(Closed));
-        out.emit(&AirbyteMessage::log(LogLevel::Info, "x")).unwrap();
-        assert!(matches!(out.flush().unwrap_err(), OutputError::Closed));
+        assert!(matches!(
+            out.emit(&AirbyteMessage::log(LogLevel::Info, "x"))
+                .unwrap_err(),
+            OutputError::Closed
+        ));
         let out = Output::new(Box::new(Closed));
         assert!(matches!(
             out.lock()
@@ -238,5 +321,81 @@ mod tests {
                 .unwrap_err(),
             OutputError::Closed
         ));
+    }
+
+    fn text(sink: &Shared) -> String {
+        String::from_utf8(sink.0.lock().unwrap().clone()).unwrap()
+    }
+
+    fn record() -> Box<RawValue> {
+        RawValue::from_string("{\"id\":1}".into()).unwrap()
+    }
+
+    #[test]
+    fn records_are_batched_but_every_other_message_is_flushed_at_once() {
+        let sink = Shared::default();
+        let out = Output::new(Box::new(sink.clone()));
+        let data = record();
+        out.lock().push_record("chats", &data, 7).unwrap();
+        out.lock().push_record("chats", &data, 7).unwrap();
+        assert_eq!(text(&sink), "", "records wait in the buffer");
+        out.emit(&AirbyteMessage::log(LogLevel::Info, "alive"))
+            .unwrap();
+        assert_eq!(text(&sink).lines().count(), 3, "a LOG flushes at once");
+        out.lock().push_record("chats", &data, 7).unwrap();
+        out.emit(&AirbyteMessage::stream_status(
+            "chats",
+            crate::protocol::messages::AirbyteStreamStatus::Running,
+            None,
+        ))
+        .unwrap();
+        assert_eq!(text(&sink).lines().count(), 5, "a STREAM_STATUS flushes");
+    }
+
+    #[test]
+    fn a_record_older_than_a_second_is_flushed_by_the_next_push_or_the_flusher() {
+        let sink = Shared::default();
+        let out = Arc::new(Output::new(Box::new(sink.clone())));
+        let data = record();
+        out.lock().push_record("chats", &data, 7).unwrap();
+        std::thread::sleep(MAX_RECORD_DELAY + Duration::from_millis(50));
+        out.lock().push_record("chats", &data, 7).unwrap();
+        assert_eq!(text(&sink).lines().count(), 2, "the late push flushed");
+        out.spawn_flusher().unwrap();
+        out.lock().push_record("chats", &data, 7).unwrap();
+        assert_eq!(text(&sink).lines().count(), 2);
+        std::thread::sleep(MAX_RECORD_DELAY + FLUSHER_TICK * 3);
+        assert_eq!(text(&sink).lines().count(), 3, "the idle flusher flushed");
+    }
+
+    #[test]
+    fn a_panic_report_never_waits_on_a_held_lock() {
+        let sink = Shared::default();
+        let out = Output::new(Box::new(sink.clone()));
+        let data = record();
+        let trace = AirbyteMessage::log(LogLevel::Fatal, "boom");
+        let mut fallback = Vec::new();
+        {
+            let mut held = out.lock();
+            held.push_record("chats", &data, 7).unwrap();
+            let started = Instant::now();
+            out.write_for_panic(&trace, &mut fallback);
+            assert!(started.elapsed() < Duration::from_secs(1));
+        }
+        let raw = String::from_utf8(fallback).unwrap();
+        assert!(raw.starts_with('\n') && raw.contains("boom"), "{raw:?}");
+        let mut fallback = Vec::new();
+        out.write_for_panic(&trace, &mut fallback);
+        assert!(
+            fallback.is_empty(),
+            "with the lock free it goes through Output"
+        );
+        let lines = text(&sink);
+        assert_eq!(
+            lines.lines().count(),
+            2,
+            "buffered record and trace: {lines}"
+        );
+        assert!(lines.lines().nth(1).unwrap().contains("boom"));
     }
 }

@@ -69,12 +69,15 @@ impl AirbyteStateMessage {
     }
 }
 
+/// The forms a `--state` file may take, for error messages.
+pub const ACCEPTED_FORMS: &str = "Accepted forms: the platform's array of state messages ([{\"type\":\"STREAM\",\"stream\":{...}}, ...]); one state message; a STATE line as `read` prints it ({\"type\":\"STATE\",\"state\":{...}}); several such lines, one per line (the last state of each stream wins); or the legacy {\"<stream>\": {...}} map. An empty file, null, {} and [] mean no state.";
+
 /// Why a `--state` file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StateFileError {
-    #[error("the state file is not valid JSON ({0})")]
+    #[error("the state file is not valid JSON ({0}). {ACCEPTED_FORMS}")]
     NotJson(String),
-    #[error("the state file has an unexpected shape: {0}")]
+    #[error("the state file has an unexpected shape: {0}. {ACCEPTED_FORMS}")]
     Shape(String),
 }
 
@@ -85,54 +88,41 @@ pub struct InputState {
 }
 
 impl InputState {
-    /// Parses every form Airbyte has used: an absent/empty file, `null`, `{}`, `[]`, an array of
-    /// STREAM/GLOBAL/LEGACY state messages, a single state message, and the legacy
-    /// `{"<stream>": {...}}` map.
+    /// Parses every form Airbyte has used (see [`ACCEPTED_FORMS`]): an absent/empty file,
+    /// `null`, `{}`, `[]`, an array of STREAM/GLOBAL/LEGACY state messages, a single state
+    /// message, `{"type":"STATE","state":...}` lines (one or several), and the legacy
+    /// `{"<stream>": {...}}` map. Anything else is an error, never "no state".
     pub fn parse(text: &str) -> Result<Self, StateFileError> {
-        if text.trim().is_empty() {
-            return Ok(Self::default());
+        let mut values = Vec::new();
+        for item in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
+            values.push(item.map_err(|e| {
+                StateFileError::NotJson(format!(
+                    "line {} column {}: {}",
+                    e.line(),
+                    e.column(),
+                    classify(&e)
+                ))
+            })?);
         }
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            StateFileError::NotJson(format!(
-                "line {} column {}: {}",
-                e.line(),
-                e.column(),
-                classify(&e)
-            ))
-        })?;
         let mut state = Self::default();
-        match value {
-            Value::Null => {}
-            Value::Array(items) => {
-                for (i, item) in items.into_iter().enumerate() {
+        match values.len() {
+            0 => {}
+            1 => state.absorb_document(values.remove(0))?,
+            _ => {
+                for (i, v) in values.into_iter().enumerate() {
                     state
-                        .absorb_message(item)
-                        .map_err(|e| StateFileError::Shape(format!("item {i}: {e}")))?;
+                        .absorb_line(v)
+                        .map_err(|e| StateFileError::Shape(format!("value {}: {e}", i + 1)))?;
                 }
-            }
-            Value::Object(map) => {
-                let looks_like_message = map.contains_key("type")
-                    && (map.contains_key("stream")
-                        || map.contains_key("global")
-                        || map.contains_key("data"));
-                if looks_like_message {
-                    state
-                        .absorb_message(Value::Object(map))
-                        .map_err(StateFileError::Shape)?;
-                } else {
-                    state
-                        .absorb_legacy(Value::Object(map))
-                        .map_err(StateFileError::Shape)?;
-                }
-            }
-            other => {
-                return Err(StateFileError::Shape(format!(
-                    "expected an array of state messages, found {}",
-                    json_kind(&other)
-                )))
             }
         }
         Ok(state)
+    }
+
+    /// True when the file held no state for any stream (`{}`, `[]`, `null`, empty): the read
+    /// starts every stream from the beginning.
+    pub fn is_empty(&self) -> bool {
+        self.streams.is_empty()
     }
 
     /// The stored state of a stream, if any.
@@ -140,9 +130,40 @@ impl InputState {
         self.streams.get(stream)
     }
 
-    /// Sets a stream's state (used by tests and by state-carrying code paths).
-    pub fn insert(&mut self, stream: &str, value: Value) {
-        self.streams.insert(stream.to_owned(), value);
+    /// A file holding one JSON value.
+    fn absorb_document(&mut self, value: Value) -> Result<(), StateFileError> {
+        match value {
+            Value::Null => Ok(()),
+            Value::Array(items) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    self.absorb_line(item)
+                        .map_err(|e| StateFileError::Shape(format!("item {i}: {e}")))?;
+                }
+                Ok(())
+            }
+            Value::Object(map) if map.contains_key("type") => self
+                .absorb_line(Value::Object(map))
+                .map_err(StateFileError::Shape),
+            Value::Object(map) => self
+                .absorb_legacy(Value::Object(map))
+                .map_err(StateFileError::Shape),
+            other => Err(StateFileError::Shape(format!(
+                "expected an array of state messages, found {}",
+                json_kind(&other)
+            ))),
+        }
+    }
+
+    /// A state message, or a STATE line wrapping one.
+    fn absorb_line(&mut self, item: Value) -> Result<(), String> {
+        if item.get("type").and_then(Value::as_str) == Some("STATE") {
+            let inner = item
+                .get("state")
+                .cloned()
+                .ok_or("a STATE line has no `state`")?;
+            return self.absorb_message(inner);
+        }
+        self.absorb_message(item)
     }
 
     fn absorb_message(&mut self, item: Value) -> Result<(), String> {
@@ -152,7 +173,12 @@ impl InputState {
                 json_kind(&item)
             ));
         };
-        let kind = map.get("type").and_then(Value::as_str).unwrap_or("LEGACY");
+        let kind = match map.get("type").and_then(Value::as_str) {
+            Some(kind) => kind,
+            None if map.contains_key("data") => "LEGACY",
+            None if map.is_empty() => return Ok(()),
+            None => return Err("a state message has no `type`".into()),
+        };
         match kind {
             "STREAM" => {
                 let stream = map.get("stream").ok_or("a STREAM state has no `stream`")?;
@@ -197,6 +223,12 @@ impl InputState {
     fn absorb_legacy(&mut self, data: Value) -> Result<(), String> {
         match data {
             Value::Object(map) => {
+                if let Some((name, s)) = map.iter().find(|(_, s)| !(s.is_object() || s.is_null())) {
+                    return Err(format!(
+                        "in a legacy {{\"<stream>\": {{...}}}} map, the state of {name:?} must be an object, found {}",
+                        json_kind(s)
+                    ));
+                }
                 for (name, s) in map {
                     if !s.is_null() {
                         self.streams.insert(name, s);
@@ -243,11 +275,9 @@ mod tests {
     #[test]
     fn empty_forms_give_no_state() {
         for text in ["", "  \n", "null", "{}", "[]"] {
-            assert_eq!(
-                InputState::parse(text).unwrap(),
-                InputState::default(),
-                "{text:?}"
-            );
+            let s = InputState::parse(text).unwrap();
+            assert!(s.is_empty(), "{text:?}");
+            assert_eq!(s, InputState::default(), "{text:?}");
         }
     }
 
@@ -270,6 +300,53 @@ mod tests {
         assert_eq!(legacy.get("agents"), Some(&json!({"id":361089721035u64})));
         let single = InputState::parse(r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"x"},"stream_state":{"a":1}}}"#).unwrap();
         assert_eq!(single.get("x"), Some(&json!({"a":1})));
+    }
+
+    #[test]
+    fn state_lines_as_read_prints_them_are_accepted() {
+        let line = |name: &str, id: u64| {
+            format!(
+                r#"{{"type":"STATE","state":{{"type":"STREAM","stream":{{"stream_descriptor":{{"name":"{name}"}},"stream_state":{{"id":{id}}}}},"sourceStats":{{"recordCount":3.0}}}}}}"#
+            )
+        };
+        let one = InputState::parse(&line("agents", 5)).unwrap();
+        assert_eq!(one.get("agents"), Some(&json!({"id":5})));
+        assert!(!one.is_empty());
+        let many = [line("agents", 5), line("bans", 7), line("agents", 9)].join("\n");
+        let s = InputState::parse(&many).unwrap();
+        assert_eq!(
+            s.get("agents"),
+            Some(&json!({"id":9})),
+            "the last state wins"
+        );
+        assert_eq!(s.get("bans"), Some(&json!({"id":7})));
+        assert_eq!(s.get("type"), None);
+        let in_array = format!("[{}]", line("bans", 1));
+        assert_eq!(
+            InputState::parse(&in_array).unwrap().get("bans"),
+            Some(&json!({"id":1}))
+        );
+    }
+
+    #[test]
+    fn unrecognised_shapes_are_errors_listing_the_accepted_forms() {
+        for text in [
+            r#"{"type":"STATE"}"#,
+            r#"[{"stream":{"stream_descriptor":{"name":"a"}}}]"#,
+            r#"{"type":"RECORD","record":{}}"#,
+            r#"{"agents": 5}"#,
+            r#"{"agents": "x"}"#,
+            "\"text\"",
+            "{} 5",
+            r#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},"stream_state":{}}}} {"type":"LOG","log":{}}"#,
+        ] {
+            let err = InputState::parse(text).unwrap_err().to_string();
+            assert!(err.contains("Accepted forms"), "{text}: {err}");
+        }
+        assert!(InputState::parse("{} {")
+            .unwrap_err()
+            .to_string()
+            .contains("line 1"));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 mod util;
 
 mod commands;
+mod fake_server;
+mod hardening;
 mod progress;
 mod read;
 mod resilience;
