@@ -34,6 +34,73 @@ pub struct SandboxConfig {
     pub token_expires_in: u64,
     /// Fault injection.
     pub faults: Faults,
+    /// Late indexing: a chat updated at second T becomes visible in `incremental/chats` only at
+    /// T + this many seconds (0 = at once, today's behaviour). Applies to `update_chats`.
+    pub index_lag_secs: u64,
+    /// With `index_lag_secs`: each update draws its own lag uniformly in `0..=index_lag_secs`,
+    /// so a same-second chat with a lower id can become visible after a higher one was served.
+    pub index_lag_jitter: bool,
+    /// Extra chats whose `update_timestamp` lies in 2099 (2099-01-01T00:00:00Z + k seconds),
+    /// served by the export at their sort position: last.
+    pub future_chats: usize,
+    /// How the regular chats are spread over the range (benchmark layouts).
+    pub layout: Layout,
+    /// Start of the chats' range, epoch seconds (None: 2024-01-01T00:00:00Z).
+    pub range_start_epoch_secs: Option<i64>,
+    /// End of the chats' range, epoch seconds (None: 2024-12-31T00:00:00Z). Chats start at least
+    /// two days before it.
+    pub range_end_epoch_secs: Option<i64>,
+}
+
+/// Where the regular chats lie inside `range_start..range_end` (the tie and future chats are
+/// placed independently of the layout).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// Spread evenly over the whole range (the historical data set).
+    #[default]
+    Even,
+    /// All in the last 5% of the range (an old `start_date`, an account that chatted recently).
+    Last5,
+    /// All in the first 5% of the range.
+    First5,
+    /// Four dense bursts (1% of the range each, at 10%, 40%, 70% and 95%) with empty gaps.
+    Bursts,
+}
+
+impl std::str::FromStr for Layout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Layout, String> {
+        match s {
+            "even" => Ok(Layout::Even),
+            "last5" => Ok(Layout::Last5),
+            "first5" => Ok(Layout::First5),
+            "bursts" => Ok(Layout::Bursts),
+            _ => Err(format!(
+                "unknown layout {s:?}: expected even, last5, first5 or bursts"
+            )),
+        }
+    }
+}
+
+impl Layout {
+    /// Maps a start second drawn uniformly from `lo..hi` into this layout's part of the range.
+    pub fn place(self, lo: i64, hi: i64, drawn: i64) -> i64 {
+        let span = (hi - lo).max(1);
+        let pos = (drawn - lo).clamp(0, span - 1);
+        match self {
+            Layout::Even => drawn,
+            Layout::Last5 => lo + span - span / 20 + pos / 20,
+            Layout::First5 => lo + pos / 20,
+            Layout::Bursts => {
+                const CENTRES_PERCENT: [i64; 4] = [10, 40, 70, 95];
+                let quarter = (span / 4).max(1);
+                let k = ((pos / quarter) as usize).min(3);
+                let within = (pos - k as i64 * quarter).max(0);
+                lo + CENTRES_PERCENT[k] * span / 100 + within / 25
+            }
+        }
+    }
 }
 
 impl Default for SandboxConfig {
@@ -53,6 +120,12 @@ impl Default for SandboxConfig {
             token_ttl_requests: None,
             token_expires_in: 3600,
             faults: Faults::default(),
+            index_lag_secs: 0,
+            index_lag_jitter: false,
+            future_chats: 0,
+            layout: Layout::Even,
+            range_start_epoch_secs: None,
+            range_end_epoch_secs: None,
         }
     }
 }

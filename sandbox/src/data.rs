@@ -1,7 +1,7 @@
 //! Deterministic synthetic account data: small resources (agents, bans, departments, ...) built up
 //! front as JSON values, plus the compact chat index (chats are rendered on demand, see `chat`).
 
-use crate::config::SandboxConfig;
+use crate::config::{Layout, SandboxConfig};
 use crate::jsonw;
 use crate::pools::*;
 use rand::{Rng, RngCore, SeedableRng};
@@ -14,6 +14,8 @@ pub const RANGE_START: i64 = 1_704_067_200;
 pub const RANGE_END: i64 = 1_735_603_200;
 /// The second shared by all `tie_chats`: 2024-06-15T12:00:00Z.
 pub const TIE_TS: i64 = 1_718_452_800;
+/// 2099-01-01T00:00:00Z: the first `future_chats` update second.
+pub const FUTURE_TS: i64 = 4_070_908_800;
 /// Weekly "bulk update" instants (Mondays 03:00:00Z) that make a few chats share a second.
 const BULK0: i64 = 1_704_078_000;
 const WEEK: i64 = 604_800;
@@ -69,6 +71,8 @@ pub struct Entry {
     pub id: [u8; ID_LEN],
     pub idx: u32,
     pub rev: u32,
+    /// Epoch second from which the export serves this version (`i64::MIN`: always).
+    pub visible_at: i64,
 }
 
 impl Entry {
@@ -90,6 +94,12 @@ pub struct Dataset {
     pub quirks: bool,
     pub chats: usize,
     pub tie_chats: usize,
+    pub future_chats: usize,
+    pub layout: Layout,
+    pub range_start: i64,
+    pub range_end: i64,
+    /// Latest allowed `update_timestamp` of a regular chat (only set with an explicit range end).
+    pub update_cap: i64,
     pub account_str: String,
     pub agents: Vec<AgentRef>,
     pub departments: Vec<Named>,
@@ -130,6 +140,11 @@ impl Dataset {
             quirks: cfg.quirks,
             chats: cfg.chats,
             tie_chats: cfg.tie_chats,
+            future_chats: cfg.future_chats,
+            layout: cfg.layout,
+            range_start: cfg.range_start_epoch_secs.unwrap_or(RANGE_START),
+            range_end: cfg.range_end_epoch_secs.unwrap_or(RANGE_END),
+            update_cap: cfg.range_end_epoch_secs.map_or(i64::MAX, |e| e - 1),
             account_str: account_id.to_string(),
             agents: Vec::new(),
             departments: Vec::new(),
@@ -598,20 +613,29 @@ impl Dataset {
         }
     }
 
-    /// Total number of chats (regular + tie).
+    /// Total number of chats (regular + tie + future).
     pub fn total_chats(&self) -> usize {
-        self.chats + self.tie_chats
+        self.chats + self.tie_chats + self.future_chats
+    }
+
+    /// The start second of a regular chat: one uniform draw, placed by the layout.
+    fn regular_start_s(&self, r: &mut ChaCha8Rng) -> i64 {
+        let lo = self.range_start;
+        let hi = (self.range_end - 2 * 86_400).max(lo + 1);
+        let drawn = r.random_range(lo..hi);
+        self.layout.place(lo, hi, drawn)
     }
 
     /// The skeleton of chat `idx` (stable across revisions).
     pub fn skeleton(&self, idx: u32) -> Skel {
         let mut r = self.rng(u64::from(idx) * 4);
-        let tie = idx as usize >= self.chats;
+        let tie = (self.chats..self.chats + self.tie_chats).contains(&(idx as usize));
+        let future = idx as usize >= self.chats + self.tie_chats;
         let offline = r.random_bool(0.2);
         let start_s = if tie {
             TIE_TS - r.random_range(2 * 3600..3 * 86_400)
         } else {
-            r.random_range(RANGE_START..RANGE_END - 2 * 86_400)
+            self.regular_start_s(&mut r)
         };
         let start_us = start_s * 1_000_000 + r.random_range(0..1_000_000);
         let (end_us, update_s) = if offline {
@@ -628,7 +652,13 @@ impl Dataset {
             };
             (end_us, upd)
         };
-        let update_s = if tie { TIE_TS } else { update_s };
+        let update_s = if tie {
+            TIE_TS
+        } else if future {
+            FUTURE_TS + (idx as usize - self.chats - self.tie_chats) as i64
+        } else {
+            update_s.min(self.update_cap)
+        };
         let mut id = [0u8; ID_LEN];
         let (y, m, ..) = jsonw::utc_parts(start_s);
         let yy = (y % 100) as u8;
@@ -661,6 +691,7 @@ impl Dataset {
                     id: s.id,
                     idx,
                     rev: 0,
+                    visible_at: i64::MIN,
                 }
             })
             .collect();

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use zendesk_chat_sandbox::{Faults, Sandbox, SandboxConfig, ServeOptions, TlsFiles};
+use zendesk_chat_sandbox::{Faults, Layout, Sandbox, SandboxConfig, ServeOptions, TlsFiles};
 
 /// A deterministic fake Zendesk Chat REST API (for tests, benchmarks and demos).
 #[derive(Parser, Debug)]
@@ -86,6 +86,24 @@ struct Cli {
     /// Incremental `limit` above this is rejected with 400.
     #[arg(long, default_value_t = 1000)]
     max_limit_incremental: u32,
+    /// Late indexing: updated chats become visible in the export this many seconds later.
+    #[arg(long, default_value_t = 0)]
+    index_lag_secs: u64,
+    /// Draw each update's lag uniformly in 0..=--index-lag-secs.
+    #[arg(long)]
+    index_lag_jitter: bool,
+    /// Extra chats with an update_timestamp in 2099.
+    #[arg(long, default_value_t = 0)]
+    future_chats: usize,
+    /// Where the chats lie in the range: even, last5, first5 or bursts.
+    #[arg(long, default_value = "even")]
+    layout: Layout,
+    /// Start of the chats' range: epoch seconds, `now` or `now-SECS` (default 2024-01-01).
+    #[arg(long, value_parser = parse_epoch)]
+    range_start_epoch_secs: Option<i64>,
+    /// End of the chats' range: epoch seconds, `now` or `now-SECS` (default 2024-12-31).
+    #[arg(long, value_parser = parse_epoch)]
+    range_end_epoch_secs: Option<i64>,
     /// Exit after this many seconds (0 = never).
     #[arg(long, default_value_t = 3600)]
     max_lifetime_secs: u64,
@@ -105,6 +123,28 @@ fn parse_pair(s: &str) -> Result<(u64, u64), String> {
         a.trim().parse().map_err(|e| format!("{e}"))?,
         b.trim().parse().map_err(|e| format!("{e}"))?,
     ))
+}
+
+/// Epoch seconds, or `now` / `now-SECS` relative to the start of the process.
+fn parse_epoch(s: &str) -> Result<i64, String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let now = i64::try_from(now).map_err(|e| e.to_string())?;
+    match s.strip_prefix("now") {
+        Some("") => Ok(now),
+        Some(rest) => {
+            let back: i64 = rest
+                .strip_prefix('-')
+                .ok_or_else(|| format!("expected now-SECS, got {s:?}"))?
+                .parse()
+                .map_err(|e| format!("{s:?}: {e}"))?;
+            now.checked_sub(back)
+                .ok_or_else(|| format!("{s:?} is out of range"))
+        }
+        None => s.parse().map_err(|e| format!("{s:?}: {e}")),
+    }
 }
 
 fn main() {
@@ -135,6 +175,12 @@ fn main() {
             malformed_json: cli.malformed_json,
             max_limit_incremental: cli.max_limit_incremental,
         },
+        index_lag_secs: cli.index_lag_secs,
+        index_lag_jitter: cli.index_lag_jitter,
+        future_chats: cli.future_chats,
+        layout: cli.layout,
+        range_start_epoch_secs: cli.range_start_epoch_secs,
+        range_end_epoch_secs: cli.range_end_epoch_secs,
     };
     let tls = match (cli.tls_cert, cli.tls_key) {
         (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
@@ -142,8 +188,9 @@ fn main() {
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
-        "zendesk-chat-sandbox: seed={} chats={} tie_chats={} agents={} bans={} agent_timeline={} quirks={}",
-        cfg.seed, cfg.chats, cfg.tie_chats, cfg.agents, cfg.bans, cfg.agent_timeline, cfg.quirks
+        "zendesk-chat-sandbox: seed={} chats={} tie_chats={} future_chats={} layout={:?} agents={} bans={} agent_timeline={} quirks={} index_lag_secs={}",
+        cfg.seed, cfg.chats, cfg.tie_chats, cfg.future_chats, cfg.layout, cfg.agents, cfg.bans,
+        cfg.agent_timeline, cfg.quirks, cfg.index_lag_secs
     );
     let started = std::time::Instant::now();
     let sandbox = match Sandbox::spawn_with(

@@ -41,6 +41,18 @@ pub struct Stats {
     pub log: Vec<String>,
 }
 
+/// One chat's current version in the index (see `Sandbox::chat_versions`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChatVersion {
+    pub id: String,
+    /// `update_timestamp`, epoch seconds.
+    pub update_timestamp: i64,
+    /// 0 for the original chat, +1 per update.
+    pub revision: u32,
+    /// Epoch second from which the export serves this version (None: always).
+    pub visible_at: Option<i64>,
+}
+
 #[derive(Default)]
 struct StatsInner {
     requests: u64,
@@ -177,10 +189,39 @@ impl Shared {
     }
 
     /// Bumps `n` deterministically chosen chats to `at` (default now − 600 s); returns their ids.
+    /// Their visibility follows `index_lag_secs` / `index_lag_jitter` of the configuration.
     pub fn update_chats(&self, n: usize, at: Option<i64>) -> Vec<String> {
         let at = at.unwrap_or_else(|| now_s() - 600);
+        let lag = self.cfg.index_lag_secs;
+        if lag == 0 {
+            return self.update_chats_with(n, at, |_| i64::MIN);
+        }
+        let jitter = self.cfg.index_lag_jitter;
+        self.update_chats_with(n, at, |r| {
+            let lag = if jitter { r.random_range(0..=lag) } else { lag };
+            at.saturating_add(i64::try_from(lag).unwrap_or(i64::MAX))
+        })
+    }
+
+    /// Like `update_chats`, but each updated version becomes visible in the export only at
+    /// `at + lag`, with `lag` drawn uniformly in `0..=max_lag_secs` per chat.
+    pub fn update_chats_late(&self, n: usize, at: i64, max_lag_secs: u64) -> Vec<String> {
+        self.update_chats_with(n, at, |r| {
+            let lag = r.random_range(0..=max_lag_secs);
+            at.saturating_add(i64::try_from(lag).unwrap_or(i64::MAX))
+        })
+    }
+
+    /// Moves `n` chats to `at` (new revision) with a visibility second from `visible_at`.
+    fn update_chats_with(
+        &self,
+        n: usize,
+        at: i64,
+        mut visible_at: impl FnMut(&mut ChaCha8Rng) -> i64,
+    ) -> Vec<String> {
         let call = self.update_calls.fetch_add(1, Ordering::Relaxed);
         let mut r = self.ds.rng((1 << 63) + call);
+        let mut lag_rng = self.ds.rng((1 << 63) + (1 << 40) + call);
         let mut index = write(&self.index);
         let total = index.len();
         let n = n.min(total);
@@ -191,6 +232,7 @@ impl Shared {
             if set.contains(&e.idx) {
                 e.ts = at;
                 e.rev += 1;
+                e.visible_at = visible_at(&mut lag_rng);
                 ids.insert(e.idx, e.id_str().to_string());
             }
         }
@@ -201,22 +243,65 @@ impl Shared {
             .collect()
     }
 
+    /// The current version of every chat in export order, with when the export serves it.
+    pub fn chat_versions(&self) -> Vec<ChatVersion> {
+        read(&self.index)
+            .iter()
+            .map(|e| ChatVersion {
+                id: e.id_str().to_string(),
+                update_timestamp: e.ts,
+                revision: e.rev,
+                visible_at: (e.visible_at != i64::MIN).then_some(e.visible_at),
+            })
+            .collect()
+    }
+
+    /// Makes every chat version that is not yet visible visible now; returns how many.
+    pub fn index_pending(&self) -> usize {
+        let now = now_s();
+        let mut index = write(&self.index);
+        let mut n = 0;
+        for e in index.iter_mut().filter(|e| e.visible_at > now) {
+            e.visible_at = now;
+            n += 1;
+        }
+        n
+    }
+
+    /// How many chat versions the export does not serve yet (late indexing).
+    pub fn pending_chats(&self) -> usize {
+        let now = now_s();
+        read(&self.index)
+            .iter()
+            .filter(|e| e.visible_at > now)
+            .count()
+    }
+
+    /// The chats (latest version each) that the export serves at epoch second `t`, in export
+    /// order. Versions not visible at `t` are left out (their previous version is gone too).
+    pub fn expected_chats_visible_at(&self, t: i64) -> Vec<Value> {
+        self.render_chats(|e| e.visible_at <= t)
+    }
+
+    fn render_chats(&self, keep: impl Fn(&Entry) -> bool) -> Vec<Value> {
+        let index = read(&self.index);
+        let mut buf = Vec::with_capacity(8192);
+        index
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| {
+                buf.clear();
+                chat::render(&self.ds, e, &mut buf);
+                serde_json::from_slice(&buf).unwrap_or(Value::Null)
+            })
+            .collect()
+    }
+
     /// Every record of a resource as served now.
     pub fn expected(&self, resource: &str) -> Vec<Value> {
         let ds = &self.ds;
         match resource {
-            "chats" => {
-                let index = read(&self.index);
-                let mut buf = Vec::with_capacity(8192);
-                index
-                    .iter()
-                    .map(|e| {
-                        buf.clear();
-                        chat::render(ds, e, &mut buf);
-                        serde_json::from_slice(&buf).unwrap_or(Value::Null)
-                    })
-                    .collect()
-            }
+            "chats" => self.render_chats(|_| true),
             "agents" => ds.agents_json.iter().map(|(_, v)| v.clone()).collect(),
             "bans" => ds.bans_json.iter().map(|(_, v)| v.clone()).collect(),
             "agent_timeline" => ds.timeline_json.iter().map(|(_, v)| v.clone()).collect(),
@@ -299,6 +384,9 @@ pub fn router(sh: Arc<Shared>) -> Router {
         .route("/oauth2/chat/token", post(token))
         .route("/_sandbox/stats", get(ctl_stats))
         .route("/_sandbox/update_chats", post(ctl_update))
+        .route("/_sandbox/index_pending", post(ctl_index_pending))
+        .route("/_sandbox/pending_chats", get(ctl_pending_chats))
+        .route("/_sandbox/chat_versions", get(ctl_chat_versions))
         .route("/_sandbox/expected/{resource}", get(ctl_expected))
         .route("/_sandbox/faults", post(ctl_set_faults).get(ctl_get_faults))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "No such endpoint") })
@@ -326,18 +414,52 @@ async fn ctl_update(
         Some(Ok(t)) => Some(t),
         Some(Err(_)) => return bad_request("at must be epoch seconds"),
     };
-    let ids = sh.update_chats(count, at);
+    let lag = match q.get("lag").map(|s| s.parse::<u64>()) {
+        None => None,
+        Some(Ok(l)) => Some(l),
+        Some(Err(_)) => return bad_request("lag must be a number of seconds"),
+    };
+    let ids = match lag {
+        None => sh.update_chats(count, at),
+        Some(lag) => sh.update_chats_late(count, at.unwrap_or_else(|| now_s() - 60), lag),
+    };
     json_response(StatusCode::OK, serde_json::to_vec(&ids).unwrap_or_default())
 }
 
-async fn ctl_expected(State(sh): State<Arc<Shared>>, Path(resource): Path<String>) -> Response {
+async fn ctl_index_pending(State(sh): State<Arc<Shared>>) -> Response {
+    let n = sh.index_pending();
+    json_response(StatusCode::OK, to_vec(&json!({ "published": n })))
+}
+
+async fn ctl_chat_versions(State(sh): State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, to_vec(&sh.chat_versions()))
+}
+
+async fn ctl_pending_chats(State(sh): State<Arc<Shared>>) -> Response {
+    let n = sh.pending_chats();
+    json_response(StatusCode::OK, to_vec(&json!({ "pending": n })))
+}
+
+async fn ctl_expected(
+    State(sh): State<Arc<Shared>>,
+    Path(resource): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if !crate::config::RESOURCES.contains(&resource.as_str()) {
         return error(StatusCode::NOT_FOUND, "Unknown resource");
     }
+    let visible_at = match q.get("visible_at").map(|s| s.parse::<i64>()) {
+        None => None,
+        Some(Ok(t)) if resource == "chats" => Some(t),
+        Some(_) => return bad_request("visible_at must be epoch seconds (chats only)"),
+    };
     let sh2 = sh.clone();
-    let v = tokio::task::spawn_blocking(move || sh2.expected(&resource))
-        .await
-        .unwrap_or_default();
+    let v = tokio::task::spawn_blocking(move || match visible_at {
+        Some(t) => sh2.expected_chats_visible_at(t),
+        None => sh2.expected(&resource),
+    })
+    .await
+    .unwrap_or_default();
     json_response(StatusCode::OK, serde_json::to_vec(&v).unwrap_or_default())
 }
 
@@ -868,7 +990,12 @@ fn incremental_chats(
     } else {
         index.partition_point(|e| e.key() <= (start, start_id.as_bytes()))
     };
-    let page = &index[pos..(pos + limit).min(index.len())];
+    let now = now_s();
+    let page: Vec<&Entry> = index[pos..]
+        .iter()
+        .filter(|e| e.visible_at <= now)
+        .take(limit)
+        .collect();
     let cap = match expand {
         Expand::Full => page.len() * 4096 + 512,
         _ => page.len() * 40 + 512,
@@ -878,7 +1005,7 @@ fn incremental_chats(
     j::obj(&mut b);
     j::key(&mut b, "chats");
     j::arr(&mut b);
-    for e in page {
+    for &e in &page {
         match &expand {
             Expand::Ids => {
                 j::obj(&mut b);
