@@ -1,5 +1,6 @@
 //! Sandbox configuration: data-set sizes, credentials and fault injection knobs.
 
+pub use crate::bodystyle::BodyStyle;
 use serde::{Deserialize, Serialize};
 
 /// Everything that shapes the fake account. All data is a pure function of these values.
@@ -50,6 +51,53 @@ pub struct SandboxConfig {
     /// End of the chats' range, epoch seconds (None: 2024-12-31T00:00:00Z). Chats start at least
     /// two days before it.
     pub range_end_epoch_secs: Option<i64>,
+    /// Real-world payload shapes (all off by default).
+    pub shapes: Shapes,
+    /// Chats served without `id`, given by their 0-based position in the original export order
+    /// (before any update), e.g. `[999, 1500]`: the last of the first full 1000-chat page and
+    /// one in the middle of the second. The envelope's `end_id` still names the real id.
+    pub chats_without_id: Vec<usize>,
+}
+
+/// Payload shapes seen in real captures of the API (issue 9), each switchable and reflected in
+/// `expected()` exactly as served. All off by default.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Shapes {
+    /// How 200 bodies are spaced (compact, indented, newlines).
+    pub body_style: BodyStyle,
+    /// Resources whose bodies get `body_style` (empty: every resource).
+    pub body_style_resources: Vec<String>,
+    /// Every third offline message has `session.start_date`/`end_date` like
+    /// `"2017-04-24T12:43:37+00:00Z"` (offset and Z).
+    pub offline_session_dates_offset_z: bool,
+    /// Shortcuts `hello` and `escalate` and trigger `Returning visitor` lack `id`; shortcut
+    /// `order_number` lacks `scope`.
+    pub missing_primary_keys: bool,
+    /// Bans number 5, 12, 19, ... (k % 7 == 5) lack the `created_at` key entirely.
+    pub bans_without_created_at: bool,
+    /// Chats with index % 59 == 9 have an invalid IPv4 in `session.ip` (`"67.32.299.96"` style).
+    pub invalid_session_ips: bool,
+    /// Chats with index % 61 == 19 (and bans k % 9 == 2 of type visitor) have visitor ids like
+    /// `"3.45678"` instead of `{account}.{random}`.
+    pub odd_visitor_ids: bool,
+    /// `routing_settings` lacks `auto_accept`.
+    pub routing_without_auto_accept: bool,
+    /// `account.billing` lacks `cycle` and `phone`.
+    pub billing_without_cycle_and_phone: bool,
+}
+
+impl Shapes {
+    /// The body style for one resource.
+    pub fn style_of(&self, resource: &str) -> BodyStyle {
+        let listed = self.body_style_resources.is_empty()
+            || self.body_style_resources.iter().any(|r| r == resource);
+        if listed {
+            self.body_style
+        } else {
+            BodyStyle::Compact
+        }
+    }
 }
 
 /// Where the regular chats lie inside `range_start..range_end` (the tie and future chats are
@@ -126,6 +174,8 @@ impl Default for SandboxConfig {
             layout: Layout::Even,
             range_start_epoch_secs: None,
             range_end_epoch_secs: None,
+            shapes: Shapes::default(),
+            chats_without_id: Vec::new(),
         }
     }
 }
@@ -154,6 +204,11 @@ pub struct Faults {
     pub malformed_json: Vec<String>,
     /// Incremental `limit` above this is rejected with 400.
     pub max_limit_incremental: u32,
+    /// Resources (`chats`, `bans`) where some records carry a timestamp as a JSON number of epoch
+    /// seconds: chats with index % 53 == 17 (`update_timestamp`), bans k % 5 == 1 (`created_at`).
+    pub numeric_timestamps: Vec<String>,
+    /// Resources answered with a 200 whose body is an HTML page (`text/html`).
+    pub html_body: Vec<String>,
 }
 
 impl Default for Faults {
@@ -169,6 +224,8 @@ impl Default for Faults {
             forbidden: Vec::new(),
             malformed_json: Vec::new(),
             max_limit_incremental: 1000,
+            numeric_timestamps: Vec::new(),
+            html_body: Vec::new(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Deterministic synthetic account data: small resources (agents, bans, departments, ...) built up
 //! front as JSON values, plus the compact chat index (chats are rendered on demand, see `chat`).
 
-use crate::config::{Layout, SandboxConfig};
+use crate::config::{Layout, SandboxConfig, Shapes};
 use crate::jsonw;
 use crate::pools::*;
 use rand::{Rng, RngCore, SeedableRng};
@@ -100,6 +100,9 @@ pub struct Dataset {
     pub range_end: i64,
     /// Latest allowed `update_timestamp` of a regular chat (only set with an explicit range end).
     pub update_cap: i64,
+    pub shapes: Shapes,
+    /// Indices of the chats served without `id` (from `SandboxConfig::chats_without_id`).
+    pub chats_without_id: Vec<u32>,
     pub account_str: String,
     pub agents: Vec<AgentRef>,
     pub departments: Vec<Named>,
@@ -107,6 +110,8 @@ pub struct Dataset {
     pub triggers: Vec<(Named, &'static str, &'static str)>,
     pub agents_json: Vec<(u64, Value)>,
     pub bans_json: Vec<(u64, Value)>,
+    /// `bans_json` with the `numeric_timestamps` fault applied.
+    pub bans_numeric_json: Vec<(u64, Value)>,
     pub timeline_json: Vec<(i64, Value)>,
     pub departments_json: Vec<Value>,
     pub goals_json: Vec<Value>,
@@ -145,6 +150,8 @@ impl Dataset {
             range_start: cfg.range_start_epoch_secs.unwrap_or(RANGE_START),
             range_end: cfg.range_end_epoch_secs.unwrap_or(RANGE_END),
             update_cap: cfg.range_end_epoch_secs.map_or(i64::MAX, |e| e - 1),
+            shapes: cfg.shapes.clone(),
+            chats_without_id: Vec::new(),
             account_str: account_id.to_string(),
             agents: Vec::new(),
             departments: Vec::new(),
@@ -152,6 +159,7 @@ impl Dataset {
             triggers: Vec::new(),
             agents_json: Vec::new(),
             bans_json: Vec::new(),
+            bans_numeric_json: Vec::new(),
             timeline_json: Vec::new(),
             departments_json: Vec::new(),
             goals_json: Vec::new(),
@@ -163,7 +171,52 @@ impl Dataset {
             routing_json: Value::Null,
         };
         ds.build_small(cfg);
+        ds.apply_small_shapes();
         ds
+    }
+
+    /// Removes the keys that the real-world shapes leave out of the small resources.
+    fn apply_small_shapes(&mut self) {
+        let sh = self.shapes.clone();
+        let drop_key = |v: &mut Value, key: &str| {
+            if let Some(m) = v.as_object_mut() {
+                m.remove(key);
+            }
+        };
+        if sh.missing_primary_keys {
+            for (k, shortcut) in self.shortcuts_json.iter_mut().enumerate() {
+                match k {
+                    1 | 4 => drop_key(shortcut, "id"),
+                    3 => drop_key(shortcut, "scope"),
+                    _ => {}
+                }
+            }
+            if let Some(trigger) = self.triggers_json.get_mut(2) {
+                drop_key(trigger, "id");
+            }
+        }
+        if sh.routing_without_auto_accept {
+            drop_key(&mut self.routing_json, "auto_accept");
+        }
+        if sh.billing_without_cycle_and_phone {
+            drop_key(&mut self.account_json["billing"], "cycle");
+            drop_key(&mut self.account_json["billing"], "phone");
+        }
+        for (k, (_, ban)) in self.bans_json.iter_mut().enumerate() {
+            if sh.bans_without_created_at && k % 7 == 5 {
+                drop_key(ban, "created_at");
+            }
+            if sh.odd_visitor_ids && k % 9 == 2 && ban["type"] == "visitor" {
+                ban["visitor_id"] = json!(format!("{}.{}", k % 7 + 1, 40_000 + k * 37));
+            }
+        }
+        self.bans_numeric_json = self.bans_json.clone();
+        for (k, (_, ban)) in self.bans_numeric_json.iter_mut().enumerate() {
+            let secs = ban["created_at"].as_str().and_then(jsonw::parse_iso);
+            if let (true, Some(secs)) = (k % 5 == 1, secs) {
+                ban["created_at"] = json!(secs);
+            }
+        }
     }
 
     fn enabled(&self, v: bool, quirk: bool) -> Value {

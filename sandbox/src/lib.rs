@@ -8,6 +8,7 @@
 //! println!("{}", sb.base_url()); // http://127.0.0.1:PORT/api/v2/chat/
 //! ```
 
+mod bodystyle;
 mod chat;
 mod config;
 mod data;
@@ -16,7 +17,7 @@ mod pools;
 mod server;
 mod tls;
 
-pub use config::{Faults, Layout, SandboxConfig, RESOURCES};
+pub use config::{BodyStyle, Faults, Layout, SandboxConfig, Shapes, RESOURCES};
 pub use server::{ChatVersion, Stats};
 
 use server::Shared;

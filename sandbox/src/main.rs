@@ -5,7 +5,9 @@ use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use zendesk_chat_sandbox::{Faults, Layout, Sandbox, SandboxConfig, ServeOptions, TlsFiles};
+use zendesk_chat_sandbox::{
+    BodyStyle, Faults, Layout, Sandbox, SandboxConfig, ServeOptions, Shapes, TlsFiles,
+};
 
 /// A deterministic fake Zendesk Chat REST API (for tests, benchmarks and demos).
 #[derive(Parser, Debug)]
@@ -104,6 +106,26 @@ struct Cli {
     /// End of the chats' range: epoch seconds, `now` or `now-SECS` (default 2024-12-31).
     #[arg(long, value_parser = parse_epoch)]
     range_end_epoch_secs: Option<i64>,
+    /// Body spacing: compact, indented or newlines.
+    #[arg(long, default_value = "compact", value_parser = parse_style)]
+    body_style: BodyStyle,
+    /// Resources that get --body-style (default: all; repeatable or comma separated).
+    #[arg(long, value_delimiter = ',')]
+    body_style_resources: Vec<String>,
+    /// Real-world shapes to switch on (repeatable or comma separated): offline_session_dates_offset_z,
+    /// missing_primary_keys, bans_without_created_at, invalid_session_ips, odd_visitor_ids,
+    /// routing_without_auto_accept, billing_without_cycle_and_phone, or `all`.
+    #[arg(long, value_delimiter = ',')]
+    shape: Vec<String>,
+    /// Resources (chats, bans) where some timestamps are JSON numbers.
+    #[arg(long, value_delimiter = ',')]
+    numeric_timestamps: Vec<String>,
+    /// Resources answered with a 200 HTML page.
+    #[arg(long, value_delimiter = ',')]
+    html_body: Vec<String>,
+    /// Chats served without `id`: positions in the original export order (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    chats_without_id: Vec<usize>,
     /// Exit after this many seconds (0 = never).
     #[arg(long, default_value_t = 3600)]
     max_lifetime_secs: u64,
@@ -147,8 +169,61 @@ fn parse_epoch(s: &str) -> Result<i64, String> {
     }
 }
 
+fn parse_style(s: &str) -> Result<BodyStyle, String> {
+    match s {
+        "compact" => Ok(BodyStyle::Compact),
+        "indented" => Ok(BodyStyle::Indented),
+        "newlines" => Ok(BodyStyle::Newlines),
+        _ => Err(format!(
+            "unknown body style {s:?}: expected compact, indented or newlines"
+        )),
+    }
+}
+
+fn shapes(cli: &Cli) -> Result<Shapes, String> {
+    let mut sh = Shapes {
+        body_style: cli.body_style,
+        body_style_resources: cli.body_style_resources.clone(),
+        ..Shapes::default()
+    };
+    for name in &cli.shape {
+        let all = name == "all";
+        let mut known = all;
+        let mut set = |n: &str, flag: &mut bool| {
+            if all || name == n {
+                *flag = true;
+                known = true;
+            }
+        };
+        set(
+            "offline_session_dates_offset_z",
+            &mut sh.offline_session_dates_offset_z,
+        );
+        set("missing_primary_keys", &mut sh.missing_primary_keys);
+        set("bans_without_created_at", &mut sh.bans_without_created_at);
+        set("invalid_session_ips", &mut sh.invalid_session_ips);
+        set("odd_visitor_ids", &mut sh.odd_visitor_ids);
+        set(
+            "routing_without_auto_accept",
+            &mut sh.routing_without_auto_accept,
+        );
+        set(
+            "billing_without_cycle_and_phone",
+            &mut sh.billing_without_cycle_and_phone,
+        );
+        if !known {
+            return Err(format!("unknown --shape {name:?}"));
+        }
+    }
+    Ok(sh)
+}
+
 fn main() {
     let cli = Cli::parse();
+    let shapes = shapes(&cli).unwrap_or_else(|e| {
+        eprintln!("zendesk-chat-sandbox: {e}");
+        std::process::exit(2);
+    });
     let cfg = SandboxConfig {
         seed: cli.seed,
         chats: cli.chats,
@@ -174,6 +249,8 @@ fn main() {
             forbidden: cli.forbidden,
             malformed_json: cli.malformed_json,
             max_limit_incremental: cli.max_limit_incremental,
+            numeric_timestamps: cli.numeric_timestamps,
+            html_body: cli.html_body,
         },
         index_lag_secs: cli.index_lag_secs,
         index_lag_jitter: cli.index_lag_jitter,
@@ -181,6 +258,8 @@ fn main() {
         layout: cli.layout,
         range_start_epoch_secs: cli.range_start_epoch_secs,
         range_end_epoch_secs: cli.range_end_epoch_secs,
+        shapes,
+        chats_without_id: cli.chats_without_id,
     };
     let tls = match (cli.tls_cert, cli.tls_key) {
         (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),

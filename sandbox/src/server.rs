@@ -127,8 +127,13 @@ fn now_s() -> i64 {
 impl Shared {
     /// Builds the data set and the initial state.
     pub fn new(cfg: SandboxConfig, scheme: &'static str, addr: SocketAddr) -> Shared {
-        let ds = Dataset::new(&cfg);
+        let mut ds = Dataset::new(&cfg);
         let index = ds.build_index();
+        ds.chats_without_id = cfg
+            .chats_without_id
+            .iter()
+            .filter_map(|&pos| index.get(pos).map(|e| e.idx))
+            .collect();
         let mut uses = HashMap::new();
         uses.insert(cfg.access_token.clone(), 0);
         let auth = Auth {
@@ -283,7 +288,16 @@ impl Shared {
         self.render_chats(|e| e.visible_at <= t)
     }
 
+    /// Whether the `numeric_timestamps` fault is on for a resource.
+    fn numeric_timestamps(&self, resource: &str) -> bool {
+        read(&self.faults)
+            .numeric_timestamps
+            .iter()
+            .any(|r| r == resource)
+    }
+
     fn render_chats(&self, keep: impl Fn(&Entry) -> bool) -> Vec<Value> {
+        let numeric = self.numeric_timestamps("chats");
         let index = read(&self.index);
         let mut buf = Vec::with_capacity(8192);
         index
@@ -291,10 +305,19 @@ impl Shared {
             .filter(|e| keep(e))
             .map(|e| {
                 buf.clear();
-                chat::render(&self.ds, e, &mut buf);
+                chat::render_with(&self.ds, e, numeric, &mut buf);
                 serde_json::from_slice(&buf).unwrap_or(Value::Null)
             })
             .collect()
+    }
+
+    /// The bans as served now (with or without the numeric timestamps fault).
+    fn bans_list(&self) -> &[(u64, Value)] {
+        if self.numeric_timestamps("bans") {
+            &self.ds.bans_numeric_json
+        } else {
+            &self.ds.bans_json
+        }
     }
 
     /// Every record of a resource as served now.
@@ -303,7 +326,7 @@ impl Shared {
         match resource {
             "chats" => self.render_chats(|_| true),
             "agents" => ds.agents_json.iter().map(|(_, v)| v.clone()).collect(),
-            "bans" => ds.bans_json.iter().map(|(_, v)| v.clone()).collect(),
+            "bans" => self.bans_list().iter().map(|(_, v)| v.clone()).collect(),
             "agent_timeline" => ds.timeline_json.iter().map(|(_, v)| v.clone()).collect(),
             "account" => vec![ds.account_json.clone()],
             "routing_settings" => vec![ds.routing_json.clone()],
@@ -805,7 +828,9 @@ fn api_inner(
     };
     match result {
         Err(ApiErr(status, desc)) => error(status, &desc),
-        Ok(mut body) => {
+        Ok(_) if faults.html_body.iter().any(|r| r == resource) => html_page(),
+        Ok(body) => {
+            let mut body = sh.cfg.shapes.style_of(resource).apply(body);
             if faults.malformed_json.iter().any(|r| r == resource) {
                 body.truncate(body.len() / 2);
             }
@@ -816,6 +841,18 @@ fn api_inner(
             resp
         }
     }
+}
+
+/// The `html_body` fault: a 200 with a sign-in page instead of JSON.
+fn html_page() -> Response {
+    let mut resp = Response::new(Body::from(
+        "<html>\n<head><title>Zendesk Chat</title></head>\n<body><p>Please sign in to continue.</p></body>\n</html>\n",
+    ));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    resp
 }
 
 /// A request error produced by a resource handler (turned into a JSON error response).
@@ -899,8 +936,7 @@ fn bans(sh: &Shared, q: &HashMap<String, String>) -> Result<Vec<u8>, ApiErr> {
     let mut ip = Vec::new();
     let mut visitor = Vec::new();
     for (_, v) in sh
-        .ds
-        .bans_json
+        .bans_list()
         .iter()
         .filter(|(id, _)| *id >= since && max_id.is_none_or(|m| *id <= m))
         .take(limit)
@@ -984,6 +1020,7 @@ fn incremental_chats(
         return Err(bad("start_time must be more than five minutes in the past"));
     }
     let expand = parse_fields(q.get("fields"));
+    let numeric = faults.numeric_timestamps.iter().any(|r| r == "chats");
     let index = read(&sh.index);
     let pos = if start_id.is_empty() {
         index.partition_point(|e| e.ts < start)
@@ -1014,11 +1051,11 @@ fn incremental_chats(
                 j::end_obj(&mut b);
             }
             Expand::Full => {
-                chat::render(&sh.ds, e, &mut b);
+                chat::render_with(&sh.ds, e, numeric, &mut b);
             }
             Expand::Some(keys) => {
                 tmp.clear();
-                chat::render(&sh.ds, e, &mut tmp);
+                chat::render_with(&sh.ds, e, numeric, &mut tmp);
                 let full: serde_json::Map<String, Value> =
                     serde_json::from_slice(&tmp).unwrap_or_default();
                 let sub: serde_json::Map<String, Value> = full
