@@ -85,6 +85,9 @@ pub struct Shapes {
     pub routing_without_auto_accept: bool,
     /// `account.billing` lacks `cycle` and `phone`.
     pub billing_without_cycle_and_phone: bool,
+    /// One more agent and one more ban (served last) with id 9223372036854775807 (2^63 − 1), so
+    /// that an inclusive `since_id` cannot advance past it.
+    pub max_int_ids: bool,
 }
 
 impl Shapes {
@@ -209,6 +212,9 @@ pub struct Faults {
     pub numeric_timestamps: Vec<String>,
     /// Resources answered with a 200 whose body is an HTML page (`text/html`).
     pub html_body: Vec<String>,
+    /// agent_timeline: every page serves the first `limit` records again while `end_time`
+    /// advances by one second per page (the envelope moves, the records do not).
+    pub timeline_stuck: bool,
 }
 
 impl Default for Faults {
@@ -226,6 +232,7 @@ impl Default for Faults {
             max_limit_incremental: 1000,
             numeric_timestamps: Vec::new(),
             html_body: Vec::new(),
+            timeline_stuck: false,
         }
     }
 }

@@ -36,6 +36,18 @@ pub fn b62_string(r: &mut ChaCha8Rng, n: usize) -> String {
     (0..n).map(|_| b62(r) as char).collect()
 }
 
+/// Appends a copy of the last record with id 2^63 − 1 (the `max_int_ids` shape).
+fn append_max_id(list: &mut Vec<(u64, Value)>) {
+    if let Some((_, last)) = list.last() {
+        let mut v = last.clone();
+        v["id"] = json!(i64::MAX);
+        if let Some(name) = v.get("visitor_name").and_then(Value::as_str) {
+            v["visitor_name"] = json!(format!("{name} (max id)"));
+        }
+        list.push((i64::MAX as u64, v));
+    }
+}
+
 /// A named agent as referenced inside chats.
 #[derive(Clone, Debug)]
 pub struct AgentRef {
@@ -209,6 +221,10 @@ impl Dataset {
             if sh.odd_visitor_ids && k % 9 == 2 && ban["type"] == "visitor" {
                 ban["visitor_id"] = json!(format!("{}.{}", k % 7 + 1, 40_000 + k * 37));
             }
+        }
+        if sh.max_int_ids {
+            append_max_id(&mut self.agents_json);
+            append_max_id(&mut self.bans_json);
         }
         self.bans_numeric_json = self.bans_json.clone();
         for (k, (_, ban)) in self.bans_numeric_json.iter_mut().enumerate() {

@@ -114,7 +114,7 @@ struct Cli {
     body_style_resources: Vec<String>,
     /// Real-world shapes to switch on (repeatable or comma separated): offline_session_dates_offset_z,
     /// missing_primary_keys, bans_without_created_at, invalid_session_ips, odd_visitor_ids,
-    /// routing_without_auto_accept, billing_without_cycle_and_phone, or `all`.
+    /// routing_without_auto_accept, billing_without_cycle_and_phone, max_int_ids, or `all`.
     #[arg(long, value_delimiter = ',')]
     shape: Vec<String>,
     /// Resources (chats, bans) where some timestamps are JSON numbers.
@@ -126,6 +126,9 @@ struct Cli {
     /// Chats served without `id`: positions in the original export order (comma separated).
     #[arg(long, value_delimiter = ',')]
     chats_without_id: Vec<usize>,
+    /// agent_timeline serves the same records on every page while end_time advances.
+    #[arg(long)]
+    timeline_stuck: bool,
     /// Exit after this many seconds (0 = never).
     #[arg(long, default_value_t = 3600)]
     max_lifetime_secs: u64,
@@ -251,6 +254,7 @@ fn main() {
             max_limit_incremental: cli.max_limit_incremental,
             numeric_timestamps: cli.numeric_timestamps,
             html_body: cli.html_body,
+            timeline_stuck: cli.timeline_stuck,
         },
         index_lag_secs: cli.index_lag_secs,
         index_lag_jitter: cli.index_lag_jitter,

@@ -962,9 +962,16 @@ fn agent_timeline(
         return Err(bad("start_time must be more than five minutes in the past"));
     }
     let items = &sh.ds.timeline_json;
-    let pos = items.partition_point(|(t, _)| *t < start);
-    let page = &items[pos..(pos + limit).min(items.len())];
-    let end_time = page.last().map(|(t, _)| *t).unwrap_or(start);
+    let (page, end_time) = if faults.timeline_stuck {
+        // The same first records every time; only the envelope moves on.
+        let page = &items[..limit.min(items.len())];
+        let last = page.last().map(|(t, _)| *t).unwrap_or(start);
+        (page, last.max(start.saturating_add(1_000_000)))
+    } else {
+        let pos = items.partition_point(|(t, _)| *t < start);
+        let page = &items[pos..(pos + limit).min(items.len())];
+        (page, page.last().map(|(t, _)| *t).unwrap_or(start))
+    };
     let mut next = format!(
         "{}://{host}/api/v2/chat/incremental/agent_timeline?",
         sh.scheme
