@@ -238,12 +238,14 @@ impl Default for Faults {
 }
 
 /// The resource (endpoint) names served by the sandbox.
-pub const RESOURCES: [&str; 12] = [
+pub const RESOURCES: [&str; 14] = [
     "account",
     "agents",
     "agent_timeline",
     "bans",
     "chats",
+    "conversions",
+    "department_events",
     "departments",
     "goals",
     "roles",

@@ -12,6 +12,7 @@ mod bodystyle;
 mod chat;
 mod config;
 mod data;
+mod exports;
 mod jsonw;
 mod pools;
 mod server;

@@ -100,6 +100,7 @@ pub struct Shared {
     stats: Mutex<StatsInner>,
     fault_rng: Mutex<ChaCha8Rng>,
     window: Mutex<VecDeque<Instant>>,
+    exports: std::sync::OnceLock<crate::exports::Exports>,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
     update_calls: AtomicU64,
@@ -117,7 +118,7 @@ fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     m.write().unwrap_or_else(|e| e.into_inner())
 }
 
-fn now_s() -> i64 {
+pub(crate) fn now_s() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -151,6 +152,7 @@ impl Shared {
             stats: Mutex::new(StatsInner::default()),
             fault_rng: Mutex::new(fault_rng),
             window: Mutex::new(VecDeque::new()),
+            exports: std::sync::OnceLock::new(),
             in_flight: AtomicU64::new(0),
             max_in_flight: AtomicU64::new(0),
             update_calls: AtomicU64::new(0),
@@ -320,6 +322,12 @@ impl Shared {
         }
     }
 
+    /// The derived exports (conversions, department events), built on first use.
+    fn exports(&self) -> &crate::exports::Exports {
+        self.exports
+            .get_or_init(|| crate::exports::build(&self.ds, &read(&self.index)))
+    }
+
     /// Every record of a resource as served now.
     pub fn expected(&self, resource: &str) -> Vec<Value> {
         let ds = &self.ds;
@@ -336,9 +344,15 @@ impl Shared {
             "shortcuts" => ds.shortcuts_json.clone(),
             "skills" => ds.skills_json.clone(),
             "triggers" => ds.triggers_json.clone(),
+            "conversions" => values(&self.exports().conversions),
+            "department_events" => values(&self.exports().department_events),
             _ => Vec::new(),
         }
     }
+}
+
+fn values(items: &[crate::exports::Item]) -> Vec<Value> {
+    items.iter().map(|i| i.value.clone()).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -631,6 +645,8 @@ fn resource_of(rest: &str) -> Option<&'static str> {
         "shortcuts" => "shortcuts",
         "skills" => "skills",
         "triggers" => "triggers",
+        "incremental/conversions" => "conversions",
+        "incremental/department_events" => "department_events",
         _ => return None,
     })
 }
@@ -821,6 +837,15 @@ fn api_inner(
         "shortcuts" => Ok(to_vec(&sh.ds.shortcuts_json)),
         "skills" => Ok(to_vec(&sh.ds.skills_json)),
         "triggers" => Ok(to_vec(&sh.ds.triggers_json)),
+        "conversions" | "department_events" => {
+            let ex = sh.exports();
+            let items = match resource {
+                "conversions" => &ex.conversions,
+                _ => &ex.department_events,
+            };
+            let base = format!("{}://{host}/api/v2/chat/", sh.scheme);
+            crate::exports::serve(items, resource, &q, &base, faults.max_limit_incremental)
+        }
         _ => Err(ApiErr(
             StatusCode::NOT_FOUND,
             "Unknown resource".to_string(),
@@ -856,9 +881,9 @@ fn html_page() -> Response {
 }
 
 /// A request error produced by a resource handler (turned into a JSON error response).
-struct ApiErr(StatusCode, String);
+pub(crate) struct ApiErr(StatusCode, String);
 
-fn bad(description: &str) -> ApiErr {
+pub(crate) fn bad(description: &str) -> ApiErr {
     ApiErr(StatusCode::BAD_REQUEST, description.to_string())
 }
 
@@ -875,7 +900,7 @@ fn to_vec<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
 
-fn int_param<T: std::str::FromStr>(
+pub(crate) fn int_param<T: std::str::FromStr>(
     q: &HashMap<String, String>,
     name: &str,
 ) -> Result<Option<T>, ApiErr> {
@@ -890,7 +915,11 @@ fn int_param<T: std::str::FromStr>(
     }
 }
 
-fn limit_param(q: &HashMap<String, String>, default: u64, max: u64) -> Result<usize, ApiErr> {
+pub(crate) fn limit_param(
+    q: &HashMap<String, String>,
+    default: u64,
+    max: u64,
+) -> Result<usize, ApiErr> {
     let limit = int_param::<i64>(q, "limit")?.unwrap_or(default as i64);
     if limit < 1 {
         return Err(bad("limit must be a positive integer"));
@@ -902,7 +931,7 @@ fn limit_param(q: &HashMap<String, String>, default: u64, max: u64) -> Result<us
 }
 
 /// Percent-encodes everything except RFC 3986 unreserved characters.
-fn pct(s: &str) -> String {
+pub(crate) fn pct(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for &c in s.as_bytes() {
         if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~') {

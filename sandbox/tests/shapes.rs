@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::net::Ipv4Addr;
 use zendesk_chat_sandbox::{BodyStyle, Faults, Sandbox, SandboxConfig, Shapes, RESOURCES};
 
-const PATHS: [(&str, &str); 12] = [
+const PATHS: [(&str, &str); 14] = [
     ("account", "account"),
     ("agents", "agents?limit=100"),
     (
@@ -18,6 +18,11 @@ const PATHS: [(&str, &str); 12] = [
     (
         "chats",
         "incremental/chats?fields=chats(*)&start_time=0&limit=1000",
+    ),
+    ("conversions", "incremental/conversions?start_time=0"),
+    (
+        "department_events",
+        "incremental/department_events?start_time=0",
     ),
     ("departments", "departments"),
     ("goals", "goals"),
@@ -41,7 +46,9 @@ fn served(sb: &Sandbox, resource: &str) -> Vec<Value> {
     match resource {
         "account" => vec![v],
         "routing_settings" => vec![v["data"].clone()],
-        "chats" | "agent_timeline" => v[resource].as_array().expect("items").clone(),
+        "chats" | "agent_timeline" | "conversions" | "department_events" => {
+            v[resource].as_array().expect("items").clone()
+        }
         "bans" => {
             let mut all = v["ip_address"].as_array().expect("ip").clone();
             all.extend(v["visitor"].as_array().expect("visitor").iter().cloned());
