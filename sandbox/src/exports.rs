@@ -4,7 +4,7 @@
 
 use crate::chat;
 use crate::data::{Dataset, Entry};
-use crate::jsonw as j;
+use crate::jsonw as jw;
 use crate::server::{bad, int_param, limit_param, now_s, pct, ApiErr};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -151,22 +151,22 @@ pub fn serve(
         None => (start, start_id),
     };
     let mut b = Vec::with_capacity(page.len() * 300 + 512);
-    j::obj(&mut b);
-    j::key(&mut b, name);
-    j::arr(&mut b);
+    jw::obj(&mut b);
+    jw::key(&mut b, name);
+    jw::arr(&mut b);
     for i in page {
-        j::raw(&mut b, &serde_json::to_vec(&i.value).unwrap_or_default());
+        jw::raw(&mut b, &serde_json::to_vec(&i.value).unwrap_or_default());
     }
-    j::end_arr(&mut b);
-    j::ku(&mut b, "count", page.len() as u64);
-    j::ks(&mut b, "end_id", end_id);
-    j::key(&mut b, "end_time");
-    j::i(&mut b, end_time);
+    jw::end_arr(&mut b);
+    jw::key_uint(&mut b, "count", page.len() as u64);
+    jw::key_string(&mut b, "end_id", end_id);
+    jw::key(&mut b, "end_time");
+    jw::int(&mut b, end_time);
     let mut next = format!("{base}incremental/{name}?limit={limit}&start_time={end_time}");
     if !end_id.is_empty() {
         next.push_str(&format!("&start_id={}", pct(end_id)));
     }
-    j::ks(&mut b, "next_page", &next);
-    j::end_obj(&mut b);
+    jw::key_string(&mut b, "next_page", &next);
+    jw::end_obj(&mut b);
     Ok(b)
 }

@@ -74,7 +74,7 @@ fn escape_into(b: &mut Vec<u8>, s: &[u8]) {
 
 /// Writes a JSON string value.
 #[inline]
-pub fn s(b: &mut Vec<u8>, v: &str) {
+pub fn string(b: &mut Vec<u8>, v: &str) {
     sep(b);
     b.push(b'"');
     escape_into(b, v.as_bytes());
@@ -83,7 +83,7 @@ pub fn s(b: &mut Vec<u8>, v: &str) {
 
 /// Writes a JSON string value from raw bytes (must be valid UTF-8).
 #[inline]
-pub fn sb(b: &mut Vec<u8>, v: &[u8]) {
+pub fn string_bytes(b: &mut Vec<u8>, v: &[u8]) {
     sep(b);
     b.push(b'"');
     escape_into(b, v);
@@ -92,9 +92,9 @@ pub fn sb(b: &mut Vec<u8>, v: &[u8]) {
 
 /// Writes `"k":"v"`.
 #[inline]
-pub fn ks(b: &mut Vec<u8>, k: &str, v: &str) {
+pub fn key_string(b: &mut Vec<u8>, k: &str, v: &str) {
     key(b, k);
-    s(b, v);
+    string(b, v);
 }
 
 /// Writes an unsigned integer without any separator (for use inside a string being built).
@@ -115,14 +115,14 @@ pub fn digits(b: &mut Vec<u8>, mut v: u64) {
 
 /// Writes an unsigned integer value.
 #[inline]
-pub fn u(b: &mut Vec<u8>, v: u64) {
+pub fn uint(b: &mut Vec<u8>, v: u64) {
     sep(b);
     digits(b, v);
 }
 
 /// Writes a signed integer value.
 #[inline]
-pub fn i(b: &mut Vec<u8>, v: i64) {
+pub fn int(b: &mut Vec<u8>, v: i64) {
     sep(b);
     if v < 0 {
         b.push(b'-');
@@ -132,14 +132,14 @@ pub fn i(b: &mut Vec<u8>, v: i64) {
 
 /// Writes `"k":<unsigned>`.
 #[inline]
-pub fn ku(b: &mut Vec<u8>, k: &str, v: u64) {
+pub fn key_uint(b: &mut Vec<u8>, k: &str, v: u64) {
     key(b, k);
-    u(b, v);
+    uint(b, v);
 }
 
 /// Writes a float value (shortest round-trip form; integral values print without a fraction).
 #[inline]
-pub fn f(b: &mut Vec<u8>, v: f64) {
+pub fn float(b: &mut Vec<u8>, v: f64) {
     sep(b);
     if v.is_finite() {
         let _ = write!(b, "{v}");
@@ -180,7 +180,7 @@ pub fn bool(b: &mut Vec<u8>, v: bool) {
 
 /// Writes `"k":true|false`.
 #[inline]
-pub fn kb(b: &mut Vec<u8>, k: &str, v: bool) {
+pub fn key_bool(b: &mut Vec<u8>, k: &str, v: bool) {
     key(b, k);
     bool(b, v);
 }
@@ -194,7 +194,7 @@ pub fn null(b: &mut Vec<u8>) {
 
 /// Writes `"k":null`.
 #[inline]
-pub fn knull(b: &mut Vec<u8>, k: &str) {
+pub fn key_null(b: &mut Vec<u8>, k: &str) {
     key(b, k);
     null(b);
 }
@@ -343,12 +343,12 @@ mod tests {
     fn separators_and_escapes() {
         let mut b = Vec::new();
         obj(&mut b);
-        ks(&mut b, "a", "x\"y\\z\n\u{1}");
+        key_string(&mut b, "a", "x\"y\\z\n\u{1}");
         key(&mut b, "arr");
         arr(&mut b);
-        u(&mut b, 0);
-        i(&mut b, -12);
-        f(&mut b, 1.5);
+        uint(&mut b, 0);
+        int(&mut b, -12);
+        float(&mut b, 1.5);
         secs_us(&mut b, 459_213_926);
         secs_us(&mut b, 3_000_000);
         obj(&mut b);

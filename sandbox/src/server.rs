@@ -3,7 +3,7 @@
 use crate::chat;
 use crate::config::{Faults, SandboxConfig};
 use crate::data::{b62, Dataset, Entry};
-use crate::jsonw as j;
+use crate::jsonw as jw;
 use axum::body::Body;
 use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -1075,16 +1075,16 @@ fn incremental_chats(
     };
     let mut b = Vec::with_capacity(cap);
     let mut tmp = Vec::new();
-    j::obj(&mut b);
-    j::key(&mut b, "chats");
-    j::arr(&mut b);
+    jw::obj(&mut b);
+    jw::key(&mut b, "chats");
+    jw::arr(&mut b);
     for &e in &page {
         match &expand {
             Expand::Ids => {
-                j::obj(&mut b);
-                j::key(&mut b, "id");
-                j::sb(&mut b, &e.id);
-                j::end_obj(&mut b);
+                jw::obj(&mut b);
+                jw::key(&mut b, "id");
+                jw::string_bytes(&mut b, &e.id);
+                jw::end_obj(&mut b);
             }
             Expand::Full => {
                 chat::render_with(&sh.ds, e, numeric, &mut b);
@@ -1098,21 +1098,21 @@ fn incremental_chats(
                     .into_iter()
                     .filter(|(k, _)| keys.iter().any(|w| w == k))
                     .collect();
-                j::raw(&mut b, &to_vec(&sub));
+                jw::raw(&mut b, &to_vec(&sub));
             }
         }
     }
-    j::end_arr(&mut b);
+    jw::end_arr(&mut b);
     let (end_time, end_id) = match page.last() {
         Some(e) => (e.ts, e.id_str().to_string()),
         None => (start, start_id.to_string()),
     };
     let count = page.len();
     drop(index);
-    j::ku(&mut b, "count", count as u64);
-    j::ks(&mut b, "end_id", &end_id);
-    j::key(&mut b, "end_time");
-    j::i(&mut b, end_time);
+    jw::key_uint(&mut b, "count", count as u64);
+    jw::key_string(&mut b, "end_id", &end_id);
+    jw::key(&mut b, "end_time");
+    jw::int(&mut b, end_time);
     let mut next = format!("{}://{host}/api/v2/chat/incremental/chats?", sh.scheme);
     if let Some(f) = q.get("fields") {
         next.push_str(&format!("fields={}&", pct(f)));
@@ -1121,7 +1121,7 @@ fn incremental_chats(
     if !end_id.is_empty() {
         next.push_str(&format!("&start_id={}", pct(&end_id)));
     }
-    j::ks(&mut b, "next_page", &next);
-    j::end_obj(&mut b);
+    jw::key_string(&mut b, "next_page", &next);
+    jw::end_obj(&mut b);
     Ok(b)
 }
