@@ -4,7 +4,7 @@
 //! comes from `Dataset::skeleton`, the content from a second PRNG stream of the same index.
 
 use crate::data::{b62, Dataset, Entry, ID_LEN};
-use crate::jsonw::{self as j};
+use crate::jsonw as jw;
 use crate::pools::*;
 use rand::{Rng, RngCore};
 use rand_chacha::ChaCha8Rng;
@@ -13,7 +13,7 @@ const VISITOR: u8 = 0;
 const TRIGGER: u8 = 250;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum K {
+enum EventKind {
     Join,
     Leave,
     Msg,
@@ -25,17 +25,17 @@ enum K {
 
 /// One planned history event. `actor`: 0 visitor, 1..=3 agent slot + 1, `TRIGGER`.
 #[derive(Clone, Copy)]
-struct Ev {
-    kind: K,
+struct PlannedEvent {
+    kind: EventKind,
     actor: u8,
     t: i64,
     a: u16,
     b: u16,
 }
 
-impl Ev {
-    fn new(kind: K, actor: u8) -> Ev {
-        Ev {
+impl PlannedEvent {
+    fn new(kind: EventKind, actor: u8) -> PlannedEvent {
+        PlannedEvent {
             kind,
             actor,
             t: 0,
@@ -43,8 +43,8 @@ impl Ev {
             b: 0,
         }
     }
-    fn with(kind: K, actor: u8, a: u16, b: u16) -> Ev {
-        Ev {
+    fn with(kind: EventKind, actor: u8, a: u16, b: u16) -> PlannedEvent {
+        PlannedEvent {
             kind,
             actor,
             t: 0,
@@ -58,6 +58,7 @@ impl Ev {
 }
 
 /// Quirk switches for one chat (deterministic from the index).
+#[derive(Clone, Copy)]
 struct Quirks {
     msg_id_int: bool,
     dept_id_str: bool,
@@ -65,12 +66,24 @@ struct Quirks {
     webpath_array: bool,
     triggered_response_null: bool,
     brand_new_field: bool,
+    /// Real-world shapes and faults (see `config::Shapes` / `Faults::numeric_timestamps`).
+    session_dates_offset_z: bool,
+    invalid_ip: bool,
+    odd_visitor_id: bool,
+    numeric_update_timestamp: bool,
+    without_id: bool,
 }
 
 impl Quirks {
-    fn of(ds: &Dataset, idx: u64) -> Quirks {
+    fn of(ds: &Dataset, idx: u64, numeric_timestamps: bool) -> Quirks {
         let q = ds.quirks;
+        let sh = &ds.shapes;
         Quirks {
+            session_dates_offset_z: sh.offline_session_dates_offset_z && idx % 3 == 1,
+            invalid_ip: sh.invalid_session_ips && idx % 59 == 9,
+            odd_visitor_id: sh.odd_visitor_ids && idx % 61 == 19,
+            numeric_update_timestamp: numeric_timestamps && idx % 53 == 17,
+            without_id: ds.chats_without_id.contains(&(idx as u32)),
             msg_id_int: q && idx % 37 == 5,
             dept_id_str: q && idx % 41 == 7,
             unread_int: q && idx % 43 == 11,
@@ -89,15 +102,20 @@ fn pick<'a>(r: &mut ChaCha8Rng, xs: &[&'a str]) -> &'a str {
 #[inline]
 /// A department transfer: the event, then agent 2 joins and agent 1 leaves. Returns the agent
 /// now serving the chat.
-fn push_transfer(body: &mut Vec<Ev>, cur: u8, dept0: Option<usize>, dept1: Option<usize>) -> u8 {
-    body.push(Ev::with(
-        K::Transfer,
+fn push_transfer(
+    body: &mut Vec<PlannedEvent>,
+    cur: u8,
+    dept0: Option<usize>,
+    dept1: Option<usize>,
+) -> u8 {
+    body.push(PlannedEvent::with(
+        EventKind::Transfer,
         cur,
         dept0.unwrap_or(0) as u16,
         dept1.unwrap_or(0) as u16,
     ));
-    body.push(Ev::new(K::Join, 2));
-    body.push(Ev::new(K::Leave, 1));
+    body.push(PlannedEvent::new(EventKind::Join, 2));
+    body.push(PlannedEvent::new(EventKind::Leave, 1));
     2
 }
 
@@ -106,7 +124,7 @@ fn below(r: &mut ChaCha8Rng, n: usize) -> usize {
 }
 
 fn yymmdd(b: &mut Vec<u8>, epoch_s: i64) {
-    let (y, m, d, ..) = j::utc_parts(epoch_s);
+    let (y, m, d, ..) = jw::utc_parts(epoch_s);
     for v in [(y % 100) as u32, m, d] {
         b.push(b'0' + (v / 10) as u8);
         b.push(b'0' + (v % 10) as u8);
@@ -114,19 +132,43 @@ fn yymmdd(b: &mut Vec<u8>, epoch_s: i64) {
 }
 
 struct Visitor {
-    id: [u8; 7 + 1 + 14],
+    id_buf: [u8; 7 + 1 + 14],
+    id_len: usize,
     name: String,
     email: String,
     phone: String,
 }
 
-fn visitor(ds: &Dataset, r: &mut ChaCha8Rng) -> Visitor {
+impl Visitor {
+    fn id(&self) -> &[u8] {
+        &self.id_buf[..self.id_len]
+    }
+}
+
+/// `{digit}.{5 digits}` from the random part of a visitor id (the `"3.45678"` shape).
+fn odd_visitor_id(id: &mut [u8; 22]) -> usize {
+    let mut odd = [0u8; 7];
+    odd[0] = b'1' + id[8] % 9;
+    odd[1] = b'.';
+    for (d, s) in odd[2..].iter_mut().zip(&id[9..]) {
+        *d = b'0' + s % 10;
+    }
+    id[..7].copy_from_slice(&odd);
+    7
+}
+
+fn visitor(ds: &Dataset, r: &mut ChaCha8Rng, q: &Quirks) -> Visitor {
     let mut id = [0u8; 22];
     id[..7].copy_from_slice(ds.account_str.as_bytes());
     id[7] = b'.';
     for c in id[8..].iter_mut() {
         *c = b62(r);
     }
+    let id_len = if q.odd_visitor_id {
+        odd_visitor_id(&mut id)
+    } else {
+        id.len()
+    };
     let named = r.random_bool(0.35);
     let (name, email) = if named {
         let f = pick(r, &FIRST_NAMES);
@@ -153,7 +195,8 @@ fn visitor(ds: &Dataset, r: &mut ChaCha8Rng) -> Visitor {
         String::new()
     };
     Visitor {
-        id,
+        id_buf: id,
+        id_len,
         name,
         email,
         phone,
@@ -161,23 +204,38 @@ fn visitor(ds: &Dataset, r: &mut ChaCha8Rng) -> Visitor {
 }
 
 fn write_visitor(b: &mut Vec<u8>, v: &Visitor) {
-    j::key(b, "visitor");
-    j::obj(b);
-    j::key(b, "id");
-    j::sb(b, &v.id);
-    j::ks(b, "name", &v.name);
-    j::ks(b, "email", &v.email);
-    j::ks(b, "phone", &v.phone);
-    j::ks(b, "notes", "");
-    j::end_obj(b);
+    jw::key(b, "visitor");
+    jw::obj(b);
+    jw::key(b, "id");
+    jw::string_bytes(b, v.id());
+    jw::key_string(b, "name", &v.name);
+    jw::key_string(b, "email", &v.email);
+    jw::key_string(b, "phone", &v.phone);
+    jw::key_string(b, "notes", "");
+    jw::end_obj(b);
 }
 
-fn write_session(b: &mut Vec<u8>, ds: &Dataset, r: &mut ChaCha8Rng, start_s: i64, end_s: i64) {
+fn write_session_date(b: &mut Vec<u8>, key: &str, epoch_s: i64, q: &Quirks) {
+    jw::key(b, key);
+    if q.session_dates_offset_z {
+        jw::ts_offset_z(b, epoch_s);
+    } else {
+        jw::ts(b, epoch_s);
+    }
+}
+
+fn write_session(
+    b: &mut Vec<u8>,
+    ds: &Dataset,
+    r: &mut ChaCha8Rng,
+    (start_s, end_s): (i64, i64),
+    q: &Quirks,
+) {
     let (city, region, cc, cn) = CITIES[below(r, CITIES.len())];
     let (browser, platform, ua) = BROWSERS[below(r, BROWSERS.len())];
-    j::key(b, "session");
-    j::obj(b);
-    j::key(b, "id");
+    jw::key(b, "session");
+    jw::obj(b);
+    jw::key(b, "id");
     b.push(b'"');
     yymmdd(b, start_s);
     b.push(b'.');
@@ -188,74 +246,103 @@ fn write_session(b: &mut Vec<u8>, ds: &Dataset, r: &mut ChaCha8Rng, start_s: i64
         b.push(c);
     }
     b.push(b'"');
-    j::key(b, "start_date");
-    j::ts(b, start_s);
-    j::key(b, "end_date");
-    j::ts(b, end_s);
-    j::key(b, "ip");
+    write_session_date(b, "start_date", start_s, q);
+    write_session_date(b, "end_date", end_s, q);
+    jw::key(b, "ip");
     b.push(b'"');
-    b.extend_from_slice([&b"192.0.2."[..], b"198.51.100.", b"203.0.113."][below(r, 3)]);
+    let net = [&b"192.0.2."[..], b"198.51.100.", b"203.0.113."][below(r, 3)];
     let oct = 1 + below(r, 254);
-    j::digits(b, oct as u64);
+    if q.invalid_ip {
+        b.extend_from_slice(b"67.32.");
+        jw::digits(b, 256 + oct as u64);
+        b.push(b'.');
+    } else {
+        b.extend_from_slice(net);
+    }
+    jw::digits(b, oct as u64);
     b.push(b'"');
-    j::ks(b, "city", city);
-    j::ks(b, "region", region);
-    j::ks(b, "country_code", cc);
-    j::ks(b, "country_name", cn);
-    j::ks(b, "browser", browser);
-    j::ks(b, "platform", platform);
-    j::ks(b, "user_agent", ua);
-    j::end_obj(b);
+    jw::key_string(b, "city", city);
+    jw::key_string(b, "region", region);
+    jw::key_string(b, "country_code", cc);
+    jw::key_string(b, "country_name", cn);
+    jw::key_string(b, "browser", browser);
+    jw::key_string(b, "platform", platform);
+    jw::key_string(b, "user_agent", ua);
+    jw::end_obj(b);
 }
 
 fn write_dept_id(b: &mut Vec<u8>, id: Option<u64>, as_str: bool) {
     match id {
-        None => j::null(b),
+        None => jw::null(b),
         Some(id) if as_str => {
             let mut tmp = Vec::with_capacity(16);
-            j::u(&mut tmp, id);
-            j::sb(b, &tmp);
+            jw::uint(&mut tmp, id);
+            jw::string_bytes(b, &tmp);
         }
-        Some(id) => j::u(b, id),
+        Some(id) => jw::uint(b, id),
     }
 }
 
 fn write_tags(b: &mut Vec<u8>, tags: &[&str], rev: u32) {
-    j::arr(b);
+    jw::arr(b);
     for t in tags {
-        j::s(b, t);
+        jw::string(b, t);
     }
     if rev >= 1 {
-        j::s(b, "updated");
+        jw::string(b, "updated");
     }
     if rev >= 2 {
         let mut tmp = b"update_".to_vec();
-        j::digits(&mut tmp, u64::from(rev));
-        j::sb(b, &tmp);
+        jw::digits(&mut tmp, u64::from(rev));
+        jw::string_bytes(b, &tmp);
     }
-    j::end_arr(b);
+    jw::end_arr(b);
 }
 
 fn write_brand_new_field(b: &mut Vec<u8>, idx: u64) {
-    j::key(b, "brand_new_field");
-    j::obj(b);
-    j::ks(b, "experiment", "sandbox-widget-v3");
-    j::ks(b, "variant", if idx.is_multiple_of(2) { "A" } else { "B" });
-    j::key(b, "score");
-    j::f(b, 0.75);
-    j::key(b, "labels");
-    j::arr(b);
-    j::s(b, "beta");
-    j::s(b, "synthetic");
-    j::end_arr(b);
-    j::end_obj(b);
+    jw::key(b, "brand_new_field");
+    jw::obj(b);
+    jw::key_string(b, "experiment", "sandbox-widget-v3");
+    jw::key_string(b, "variant", if idx.is_multiple_of(2) { "A" } else { "B" });
+    jw::key(b, "score");
+    jw::float(b, 0.75);
+    jw::key(b, "labels");
+    jw::arr(b);
+    jw::string(b, "beta");
+    jw::string(b, "synthetic");
+    jw::end_arr(b);
+    jw::end_obj(b);
+}
+
+/// Writes the opening `{` and, unless the chat is one served without it, `"id"`.
+fn open_chat(b: &mut Vec<u8>, id: &[u8], q: &Quirks) {
+    jw::obj(b);
+    if !q.without_id {
+        jw::key(b, "id");
+        jw::string_bytes(b, id);
+    }
+}
+
+fn write_update_timestamp(b: &mut Vec<u8>, e: &Entry, q: &Quirks) {
+    jw::key(b, "update_timestamp");
+    if q.numeric_update_timestamp {
+        jw::int(b, e.ts);
+    } else {
+        jw::ts(b, e.ts);
+    }
 }
 
 /// Renders the chat of an index entry as JSON into `b`.
+#[cfg(test)]
 pub fn render(ds: &Dataset, e: &Entry, b: &mut Vec<u8>) {
+    render_with(ds, e, false, b);
+}
+
+/// Renders a chat; `numeric_timestamps`: the fault that sends some `update_timestamp`s as numbers.
+pub fn render_with(ds: &Dataset, e: &Entry, numeric_timestamps: bool, b: &mut Vec<u8>) {
     let sk = ds.skeleton(e.idx);
     let mut r = ds.rng(u64::from(e.idx) * 4 + 1);
-    let q = Quirks::of(ds, u64::from(e.idx));
+    let q = Quirks::of(ds, u64::from(e.idx), numeric_timestamps);
     if sk.offline {
         render_offline(ds, e, &sk.id, sk.start_us, &q, &mut r, b);
     } else {
@@ -274,65 +361,62 @@ fn render_offline(
     b: &mut Vec<u8>,
 ) {
     let ts = start_us.div_euclid(1_000_000);
-    let v = visitor(ds, r);
+    let v = visitor(ds, r, q);
     let dept = if r.random_bool(0.4) && !ds.departments.is_empty() {
         Some(&ds.departments[below(r, ds.departments.len())])
     } else {
         None
     };
     let unread = r.random_bool(0.3);
-    j::obj(b);
-    j::key(b, "id");
-    j::sb(b, id);
-    j::ks(b, "type", "offline_msg");
-    j::key(b, "timestamp");
-    j::ts(b, ts);
-    j::key(b, "update_timestamp");
-    j::ts(b, e.ts);
-    j::key(b, "unread");
+    open_chat(b, id, q);
+    jw::key_string(b, "type", "offline_msg");
+    jw::key(b, "timestamp");
+    jw::ts(b, ts);
+    write_update_timestamp(b, e, q);
+    jw::key(b, "unread");
     if q.unread_int {
-        j::u(b, u64::from(unread));
+        jw::uint(b, u64::from(unread));
     } else {
-        j::bool(b, unread);
+        jw::bool(b, unread);
     }
-    j::kb(b, "deleted", r.random_bool(0.01));
-    j::ks(b, "message", pick(r, &OFFLINE_MSGS));
-    j::key(b, "tags");
+    jw::key_bool(b, "deleted", r.random_bool(0.01));
+    jw::key_string(b, "message", pick(r, &OFFLINE_MSGS));
+    jw::key(b, "tags");
     let tags: &[&str] = if r.random_bool(0.2) {
         &["offline_followup"]
     } else {
         &[]
     };
     write_tags(b, tags, e.rev);
-    j::key(b, "webpath");
-    j::arr(b);
-    j::end_arr(b);
-    j::key(b, "department_id");
+    jw::key(b, "webpath");
+    jw::arr(b);
+    jw::end_arr(b);
+    jw::key(b, "department_id");
     write_dept_id(b, dept.map(|d| d.id), false);
-    j::key(b, "department_name");
+    jw::key(b, "department_name");
     match dept {
-        Some(d) => j::s(b, &d.name),
-        None => j::null(b),
+        Some(d) => jw::string(b, &d.name),
+        None => jw::null(b),
     }
-    j::key(b, "zendesk_ticket_id");
+    jw::key(b, "zendesk_ticket_id");
     if r.random_bool(0.5) {
-        j::u(b, 100_000 + u64::from(r.next_u32() % 900_000));
+        jw::uint(b, 100_000 + u64::from(r.next_u32() % 900_000));
     } else {
-        j::null(b);
+        jw::null(b);
     }
     write_visitor(b, &v);
     let sess_start = ts - r.random_range(20..900);
     let sess_end = ts + r.random_range(5..600);
-    write_session(b, ds, r, sess_start, sess_end);
+    write_session(b, ds, r, (sess_start, sess_end), q);
     if q.brand_new_field {
         write_brand_new_field(b, u64::from(e.idx));
     }
-    j::end_obj(b);
+    jw::end_obj(b);
 }
 
 /// Per-agent engagement accumulator.
 #[derive(Default, Clone, Copy)]
-struct Eng {
+struct Engagement {
     join: i64,
     leave: i64,
     agent_msgs: u32,
@@ -356,7 +440,13 @@ fn render_live(
 ) {
     let ts = start_us.div_euclid(1_000_000);
     let end_s = end_us.div_euclid(1_000_000);
-    let v = visitor(ds, r);
+    // Only offline messages carry the "+00:00Z" session dates.
+    let live_quirks = Quirks {
+        session_dates_offset_z: false,
+        ..*q
+    };
+    let q = &live_quirks;
+    let v = visitor(ds, r, q);
     let n_dept = ds.departments.len();
     let dept0 = if n_dept > 0 && r.random_bool(0.7) {
         Some(below(r, n_dept))
@@ -430,28 +520,28 @@ fn render_live(
     };
 
     // ---- plan the history ----
-    let mut pre: Vec<Ev> = Vec::with_capacity(3);
-    let mut body: Vec<Ev> = Vec::with_capacity(32);
-    pre.push(Ev::new(K::Join, VISITOR));
+    let mut pre: Vec<PlannedEvent> = Vec::with_capacity(3);
+    let mut body: Vec<PlannedEvent> = Vec::with_capacity(32);
+    pre.push(PlannedEvent::new(EventKind::Join, VISITOR));
     if started_by == 1 {
-        pre.push(Ev::new(K::Join, 1));
+        pre.push(PlannedEvent::new(EventKind::Join, 1));
     }
-    let first_msg = Ev::with(K::Msg, started_by, below(r, 24) as u16, 0);
+    let first_msg = PlannedEvent::with(EventKind::Msg, started_by, below(r, 24) as u16, 0);
     let msg_text = |r: &mut ChaCha8Rng| below(r, 24) as u16;
     if n_ag == 0 {
         if started_by == TRIGGER {
-            body.push(Ev::with(K::Msg, VISITOR, msg_text(r), 0));
+            body.push(PlannedEvent::with(EventKind::Msg, VISITOR, msg_text(r), 0));
         }
         let extra = 1 + below(r, 3);
         for _ in 0..extra {
-            body.push(Ev::with(K::Msg, VISITOR, msg_text(r), 0));
+            body.push(PlannedEvent::with(EventKind::Msg, VISITOR, msg_text(r), 0));
         }
     } else {
         if started_by == TRIGGER {
-            body.push(Ev::with(K::Msg, VISITOR, msg_text(r), 0));
+            body.push(PlannedEvent::with(EventKind::Msg, VISITOR, msg_text(r), 0));
         }
         if started_by != 1 {
-            body.push(Ev::new(K::Join, 1));
+            body.push(PlannedEvent::new(EventKind::Join, 1));
         }
         let mut cur: u8 = 1;
         let mut tags_done = 0usize;
@@ -463,12 +553,12 @@ fn render_live(
         loop {
             // agent answers
             for _ in 0..1 + below(r, 2) {
-                body.push(Ev::with(K::Msg, cur, msg_text(r), 0));
+                body.push(PlannedEvent::with(EventKind::Msg, cur, msg_text(r), 0));
             }
             round += 1;
             if tags_done < n_tags && r.random_bool(0.5) {
-                body.push(Ev::with(
-                    K::Tag,
+                body.push(PlannedEvent::with(
+                    EventKind::Tag,
                     cur,
                     tags_done as u16,
                     tags_done as u16 + 1,
@@ -479,8 +569,13 @@ fn render_live(
                 cur = push_transfer(&mut body, cur, dept0, dept1);
                 transferred = true;
             } else if next_helper as usize <= n_ag && round >= usize::from(next_helper) {
-                body.push(Ev::new(K::Join, next_helper));
-                body.push(Ev::with(K::Msg, next_helper, msg_text(r), 0));
+                body.push(PlannedEvent::new(EventKind::Join, next_helper));
+                body.push(PlannedEvent::with(
+                    EventKind::Msg,
+                    next_helper,
+                    msg_text(r),
+                    0,
+                ));
                 next_helper += 1;
             }
             if pre.len() + body.len() + reserve + 1 >= target || round > 14 {
@@ -488,20 +583,25 @@ fn render_live(
             }
             // visitor talks
             for _ in 0..1 + below(r, 2) {
-                body.push(Ev::with(K::Msg, VISITOR, msg_text(r), 0));
+                body.push(PlannedEvent::with(EventKind::Msg, VISITOR, msg_text(r), 0));
             }
         }
         while next_helper as usize <= n_ag {
-            body.push(Ev::new(K::Join, next_helper));
-            body.push(Ev::with(K::Msg, next_helper, msg_text(r), 0));
+            body.push(PlannedEvent::new(EventKind::Join, next_helper));
+            body.push(PlannedEvent::with(
+                EventKind::Msg,
+                next_helper,
+                msg_text(r),
+                0,
+            ));
             next_helper += 1;
         }
         if transfer && !transferred {
             cur = push_transfer(&mut body, cur, dept0, dept1);
         }
         while tags_done < n_tags {
-            body.push(Ev::with(
-                K::Tag,
+            body.push(PlannedEvent::with(
+                EventKind::Tag,
                 cur,
                 tags_done as u16,
                 tags_done as u16 + 1,
@@ -509,17 +609,17 @@ fn render_live(
             tags_done += 1;
         }
         if let Some(rt) = rating {
-            body.push(Ev::with(K::Rating, VISITOR, rt as u16, 0));
+            body.push(PlannedEvent::with(EventKind::Rating, VISITOR, rt as u16, 0));
         }
         if let Some(c) = comment {
-            body.push(Ev::with(K::Comment, VISITOR, c as u16, 0));
+            body.push(PlannedEvent::with(EventKind::Comment, VISITOR, c as u16, 0));
         }
         for slot in 1..=n_ag as u8 {
             if transfer && slot == 1 {
                 continue;
             }
-            body.push(Ev::with(
-                K::Leave,
+            body.push(PlannedEvent::with(
+                EventKind::Leave,
                 slot,
                 if r.random_bool(0.3) {
                     1 + below(r, 3) as u16
@@ -531,7 +631,7 @@ fn render_live(
         }
     }
     // ---- assign times ----
-    let mut hist: Vec<Ev> = Vec::with_capacity(pre.len() + body.len() + 2);
+    let mut hist: Vec<PlannedEvent> = Vec::with_capacity(pre.len() + body.len() + 2);
     let mut back = start_us - 1_000_000 * (1 + below(r, 15) as i64) - below(r, 1_000_000) as i64;
     for (k, ev) in pre.iter().enumerate() {
         let mut ev = *ev;
@@ -564,8 +664,8 @@ fn render_live(
         prev = t;
         hist.push(ev);
     }
-    let mut last = Ev::with(
-        K::Leave,
+    let mut last = PlannedEvent::with(
+        EventKind::Leave,
         VISITOR,
         if r.random_bool(0.2) {
             1 + below(r, 3) as u16
@@ -586,22 +686,22 @@ fn render_live(
     let mut gaps_sum = 0.0f64;
     let mut gaps_max = 0.0f64;
     let mut gap_first: Option<f64> = None;
-    let mut engs = [Eng::default(); 3];
+    let mut engs = [Engagement::default(); 3];
     let mut active = [false; 3];
     for ev in &hist {
         match ev.kind {
-            K::Join if ev.is_agent() => {
+            EventKind::Join if ev.is_agent() => {
                 let s = (ev.actor - 1) as usize;
                 engs[s].join = ev.t;
                 engs[s].leave = end_us;
                 active[s] = true;
             }
-            K::Leave if ev.is_agent() => {
+            EventKind::Leave if ev.is_agent() => {
                 let s = (ev.actor - 1) as usize;
                 engs[s].leave = ev.t;
                 active[s] = false;
             }
-            K::Msg => {
+            EventKind::Msg => {
                 last_msg = ev.t;
                 if ev.actor == VISITOR {
                     cnt_v += 1;
@@ -660,25 +760,22 @@ fn render_live(
     let referrer = pick(r, &REFERRERS);
 
     // ---- write ----
-    let channel_len = 13 + v.id.len();
+    let channel_len = 13 + v.id().len();
     let mut channel = [0u8; 13 + 22];
     channel[..13].copy_from_slice(b"#supportchat:");
-    for (d, s) in channel[13..].iter_mut().zip(v.id.iter()) {
+    for (d, s) in channel[13..].iter_mut().zip(v.id().iter()) {
         *d = if *s == b'.' { b'-' } else { *s };
     }
     let channel = &channel[..channel_len];
 
-    j::obj(b);
-    j::key(b, "id");
-    j::sb(b, id);
-    j::ks(b, "type", "chat");
-    j::key(b, "timestamp");
-    j::ts(b, ts);
-    j::key(b, "end_timestamp");
-    j::ts(b, end_s);
-    j::key(b, "update_timestamp");
-    j::ts(b, e.ts);
-    j::ks(
+    open_chat(b, id, q);
+    jw::key_string(b, "type", "chat");
+    jw::key(b, "timestamp");
+    jw::ts(b, ts);
+    jw::key(b, "end_timestamp");
+    jw::ts(b, end_s);
+    write_update_timestamp(b, e, q);
+    jw::key_string(
         b,
         "started_by",
         match started_by {
@@ -687,88 +784,88 @@ fn render_live(
             _ => "agent",
         },
     );
-    j::key(b, "duration");
-    j::i(b, duration);
-    j::kb(b, "missed", n_ag == 0);
-    j::key(b, "unread");
+    jw::key(b, "duration");
+    jw::int(b, duration);
+    jw::key_bool(b, "missed", n_ag == 0);
+    jw::key(b, "unread");
     if q.unread_int {
-        j::u(b, 0);
+        jw::uint(b, 0);
     } else {
-        j::bool(b, false);
+        jw::bool(b, false);
     }
-    j::kb(b, "deleted", r.random_bool(0.01));
-    j::kb(b, "triggered", triggered);
-    j::key(b, "triggered_response");
+    jw::key_bool(b, "deleted", r.random_bool(0.01));
+    jw::key_bool(b, "triggered", triggered);
+    jw::key(b, "triggered_response");
     if q.triggered_response_null {
-        j::null(b);
+        jw::null(b);
     } else {
-        j::bool(b, triggered && cnt_v > 0);
+        jw::bool(b, triggered && cnt_v > 0);
     }
-    j::key(b, "rating");
+    jw::key(b, "rating");
     match rating {
-        Some(0) => j::s(b, "good"),
-        Some(_) => j::s(b, "bad"),
-        None => j::null(b),
+        Some(0) => jw::string(b, "good"),
+        Some(_) => jw::string(b, "bad"),
+        None => jw::null(b),
     }
-    j::key(b, "comment");
+    jw::key(b, "comment");
     match comment {
-        Some(c) => j::s(b, COMMENTS[c]),
-        None => j::null(b),
+        Some(c) => jw::string(b, COMMENTS[c]),
+        None => jw::null(b),
     }
-    j::key(b, "tags");
+    jw::key(b, "tags");
     write_tags(b, &tags[..n_tags], e.rev);
-    j::key(b, "department_id");
+    jw::key(b, "department_id");
     write_dept_id(b, final_dept.map(|d| ds.departments[d].id), false);
-    j::key(b, "department_name");
+    jw::key(b, "department_name");
     match final_dept {
-        Some(d) => j::s(b, &ds.departments[d].name),
-        None => j::null(b),
+        Some(d) => jw::string(b, &ds.departments[d].name),
+        None => jw::null(b),
     }
-    j::key(b, "agent_ids");
-    j::arr(b);
+    jw::key(b, "agent_ids");
+    jw::arr(b);
     let mut tmp = Vec::with_capacity(16);
     for &a in &ag[..n_ag] {
         tmp.clear();
-        j::u(&mut tmp, ds.agents[a].id);
-        j::sb(b, &tmp);
+        jw::uint(&mut tmp, ds.agents[a].id);
+        jw::string_bytes(b, &tmp);
     }
-    j::end_arr(b);
-    j::key(b, "agent_names");
-    j::arr(b);
+    jw::end_arr(b);
+    jw::key(b, "agent_names");
+    jw::arr(b);
     for &a in &ag[..n_ag] {
-        j::s(b, &ds.agents[a].display);
+        jw::string(b, &ds.agents[a].display);
     }
-    j::end_arr(b);
-    j::key(b, "zendesk_ticket_id");
+    jw::end_arr(b);
+    jw::key(b, "zendesk_ticket_id");
     if r.random_bool(0.3) {
-        j::u(b, 100_000 + u64::from(r.next_u32() % 900_000));
+        jw::uint(b, 100_000 + u64::from(r.next_u32() % 900_000));
     } else {
-        j::null(b);
+        jw::null(b);
     }
     if r.random_bool(0.2) {
         let (eng, terms) = SEARCH_ENGINES[below(r, SEARCH_ENGINES.len())];
-        j::ks(b, "referrer_search_engine", eng);
-        j::ks(b, "referrer_search_terms", terms);
+        jw::key_string(b, "referrer_search_engine", eng);
+        jw::key_string(b, "referrer_search_terms", terms);
     } else {
-        j::ks(b, "referrer_search_engine", "");
-        j::ks(b, "referrer_search_terms", "");
+        jw::key_string(b, "referrer_search_engine", "");
+        jw::key_string(b, "referrer_search_terms", "");
     }
-    j::key(b, "response_time");
-    j::obj(b);
+    jw::key(b, "response_time");
+    jw::obj(b);
     write_rt(b, gaps_n, gaps_sum, gaps_max, gap_first);
-    j::end_obj(b);
-    j::key(b, "count");
-    j::obj(b);
-    j::ku(b, "total", u64::from(cnt_v + cnt_a));
-    j::ku(b, "agent", u64::from(cnt_a));
-    j::ku(b, "visitor", u64::from(cnt_v));
-    j::end_obj(b);
+    jw::end_obj(b);
+    jw::key(b, "count");
+    jw::obj(b);
+    jw::key_uint(b, "total", u64::from(cnt_v + cnt_a));
+    jw::key_uint(b, "agent", u64::from(cnt_a));
+    jw::key_uint(b, "visitor", u64::from(cnt_v));
+    jw::end_obj(b);
     write_visitor(b, &v);
     let sess_end = end_s + below(r, 30) as i64;
-    write_session(b, ds, r, sess_start, sess_end);
+    write_session(b, ds, r, (sess_start, sess_end), q);
     // webpath
-    j::key(b, "webpath");
-    j::arr(b);
+    jw::key(b, "webpath");
+    jw::arr(b);
     let mut from = referrer;
     let quirk_at = if q.webpath_array {
         below(r, n_web)
@@ -778,27 +875,27 @@ fn render_live(
     for (k, &wt) in web_ts.iter().enumerate().take(n_web) {
         let (url, title) = PAGES[below(r, PAGES.len())];
         if k == quirk_at {
-            j::arr(b);
-            j::s(b, url);
-            j::null(b);
-            j::i(b, wt);
-            j::s(b, title);
-            j::end_arr(b);
+            jw::arr(b);
+            jw::string(b, url);
+            jw::null(b);
+            jw::int(b, wt);
+            jw::string(b, title);
+            jw::end_arr(b);
         } else {
-            j::obj(b);
-            j::key(b, "timestamp");
-            j::ts(b, wt);
-            j::ks(b, "title", title);
-            j::ks(b, "from", from);
-            j::ks(b, "to", url);
-            j::end_obj(b);
+            jw::obj(b);
+            jw::key(b, "timestamp");
+            jw::ts(b, wt);
+            jw::key_string(b, "title", title);
+            jw::key_string(b, "from", from);
+            jw::key_string(b, "to", url);
+            jw::end_obj(b);
         }
         from = url;
     }
-    j::end_arr(b);
+    jw::end_arr(b);
     // conversions
-    j::key(b, "conversions");
-    j::arr(b);
+    jw::key(b, "conversions");
+    jw::arr(b);
     let n_conv = if n_ag > 0 && !ds.goals.is_empty() && r.random_bool(0.25) {
         1 + usize::from(r.random_bool(0.2))
     } else {
@@ -807,8 +904,8 @@ fn render_live(
     for k in 0..n_conv {
         let g = &ds.goals[below(r, ds.goals.len())];
         let a = &ds.agents[ag[0]];
-        j::obj(b);
-        j::key(b, "id");
+        jw::obj(b);
+        jw::key(b, "id");
         b.push(b'"');
         b.extend_from_slice(ds.account_str.as_bytes());
         b.push(b'.');
@@ -817,52 +914,52 @@ fn render_live(
             b.push(c);
         }
         b.push(b'"');
-        j::ku(b, "goal_id", g.id);
-        j::ks(b, "goal_name", &g.name);
-        j::key(b, "timestamp");
-        j::ts(b, end_s + 60 + (k as i64) * 600 + below(r, 600) as i64);
-        j::key(b, "attribution");
-        j::obj(b);
-        j::ku(b, "agent_id", a.id);
-        j::ks(b, "agent_name", &a.display);
-        j::key(b, "chat_timestamp");
-        j::ts(b, ts);
-        j::key(b, "department_id");
+        jw::key_uint(b, "goal_id", g.id);
+        jw::key_string(b, "goal_name", &g.name);
+        jw::key(b, "timestamp");
+        jw::ts(b, end_s + 60 + (k as i64) * 600 + below(r, 600) as i64);
+        jw::key(b, "attribution");
+        jw::obj(b);
+        jw::key_uint(b, "agent_id", a.id);
+        jw::key_string(b, "agent_name", &a.display);
+        jw::key(b, "chat_timestamp");
+        jw::ts(b, ts);
+        jw::key(b, "department_id");
         write_dept_id(b, final_dept.map(|d| ds.departments[d].id), false);
-        j::key(b, "department_name");
+        jw::key(b, "department_name");
         match final_dept {
-            Some(d) => j::s(b, &ds.departments[d].name),
-            None => j::null(b),
+            Some(d) => jw::string(b, &ds.departments[d].name),
+            None => jw::null(b),
         }
-        j::end_obj(b);
-        j::end_obj(b);
+        jw::end_obj(b);
+        jw::end_obj(b);
     }
-    j::end_arr(b);
+    jw::end_arr(b);
     // engagements
-    j::key(b, "engagements");
-    j::arr(b);
+    jw::key(b, "engagements");
+    jw::arr(b);
     for (s, &a) in ag[..n_ag].iter().enumerate() {
         let en = &engs[s];
         let agent = &ds.agents[a];
-        j::obj(b);
-        j::key(b, "id");
+        jw::obj(b);
+        jw::key(b, "id");
         b.push(b'"');
         b.extend_from_slice(id);
         b.extend_from_slice(b".eng.");
-        j::digits(b, s as u64 + 1);
+        jw::digits(b, s as u64 + 1);
         b.push(b'"');
         tmp.clear();
-        j::u(&mut tmp, agent.id);
-        j::key(b, "agent_id");
-        j::sb(b, &tmp);
-        j::ks(b, "agent_name", &agent.display);
-        j::ks(b, "agent_full_name", &agent.full);
-        j::key(b, "department_id");
+        jw::uint(&mut tmp, agent.id);
+        jw::key(b, "agent_id");
+        jw::string_bytes(b, &tmp);
+        jw::key_string(b, "agent_name", &agent.display);
+        jw::key_string(b, "agent_full_name", &agent.full);
+        jw::key(b, "department_id");
         let ed = if s >= 1 && transfer { dept1 } else { dept0 };
         write_dept_id(b, ed.map(|d| ds.departments[d].id), false);
-        j::kb(b, "assigned", true);
-        j::kb(b, "accepted", s == 0 || !transfer);
-        j::ks(
+        jw::key_bool(b, "assigned", true);
+        jw::key_bool(b, "accepted", s == 0 || !transfer);
+        jw::key_string(
             b,
             "started_by",
             if s == 0 && started_by == 1 {
@@ -873,196 +970,196 @@ fn render_live(
                 "visitor"
             },
         );
-        j::key(b, "rating");
+        jw::key(b, "rating");
         match rating {
-            Some(0) if s + 1 == n_ag => j::s(b, "good"),
-            Some(_) if s + 1 == n_ag => j::s(b, "bad"),
-            _ => j::null(b),
+            Some(0) if s + 1 == n_ag => jw::string(b, "good"),
+            Some(_) if s + 1 == n_ag => jw::string(b, "bad"),
+            _ => jw::null(b),
         }
-        j::key(b, "comment");
+        jw::key(b, "comment");
         match comment {
-            Some(c) if s + 1 == n_ag => j::s(b, COMMENTS[c]),
-            _ => j::null(b),
+            Some(c) if s + 1 == n_ag => jw::string(b, COMMENTS[c]),
+            _ => jw::null(b),
         }
-        j::key(b, "skills_requested");
-        j::arr(b);
-        j::end_arr(b);
-        j::kb(b, "skills_fulfilled", true);
-        j::key(b, "timestamp");
-        j::ts(b, en.join.div_euclid(1_000_000));
-        j::key(b, "duration");
-        j::f(b, ((en.leave - en.join) / 10_000) as f64 / 100.0);
-        j::key(b, "response_time");
-        j::obj(b);
+        jw::key(b, "skills_requested");
+        jw::arr(b);
+        jw::end_arr(b);
+        jw::key_bool(b, "skills_fulfilled", true);
+        jw::key(b, "timestamp");
+        jw::ts(b, en.join.div_euclid(1_000_000));
+        jw::key(b, "duration");
+        jw::float(b, ((en.leave - en.join) / 10_000) as f64 / 100.0);
+        jw::key(b, "response_time");
+        jw::obj(b);
         write_rt(b, en.gaps_n, en.gaps_sum, en.gaps_max, en.gap_first);
-        j::end_obj(b);
-        j::key(b, "count");
-        j::obj(b);
-        j::ku(b, "total", u64::from(en.agent_msgs + en.visitor_msgs));
-        j::ku(b, "agent", u64::from(en.agent_msgs));
-        j::ku(b, "visitor", u64::from(en.visitor_msgs));
-        j::end_obj(b);
-        j::end_obj(b);
+        jw::end_obj(b);
+        jw::key(b, "count");
+        jw::obj(b);
+        jw::key_uint(b, "total", u64::from(en.agent_msgs + en.visitor_msgs));
+        jw::key_uint(b, "agent", u64::from(en.agent_msgs));
+        jw::key_uint(b, "visitor", u64::from(en.visitor_msgs));
+        jw::end_obj(b);
+        jw::end_obj(b);
     }
-    j::end_arr(b);
+    jw::end_arr(b);
     // history
-    j::key(b, "history");
-    j::arr(b);
+    jw::key(b, "history");
+    jw::arr(b);
     let mut first_join = true;
     for ev in &hist {
-        j::obj(b);
-        j::ks(
+        jw::obj(b);
+        jw::key_string(
             b,
             "type",
             match ev.kind {
-                K::Join => "chat.memberjoin",
-                K::Leave => "chat.memberleave",
-                K::Msg => "chat.msg",
-                K::Tag => "chat.tag",
-                K::Comment => "chat.comment",
-                K::Rating => "chat.rating",
-                K::Transfer => "chat.departmenttransfer",
+                EventKind::Join => "chat.memberjoin",
+                EventKind::Leave => "chat.memberleave",
+                EventKind::Msg => "chat.msg",
+                EventKind::Tag => "chat.tag",
+                EventKind::Comment => "chat.comment",
+                EventKind::Rating => "chat.rating",
+                EventKind::Transfer => "chat.departmenttransfer",
             },
         );
-        j::key(b, "name");
+        jw::key(b, "name");
         if ev.actor == VISITOR {
-            j::s(b, &v.name);
+            jw::string(b, &v.name);
         } else if ev.actor == TRIGGER {
-            j::s(b, ds.triggers[trig].1);
+            jw::string(b, ds.triggers[trig].1);
         } else {
-            j::s(b, &ds.agents[ag[(ev.actor - 1) as usize]].display);
+            jw::string(b, &ds.agents[ag[(ev.actor - 1) as usize]].display);
         }
-        j::key(b, "timestamp");
-        j::ts_us(b, ev.t);
-        j::key(b, "channel");
-        j::sb(b, channel);
+        jw::key(b, "timestamp");
+        jw::ts_us(b, ev.t);
+        jw::key(b, "channel");
+        jw::string_bytes(b, channel);
         match ev.kind {
-            K::Join => {
+            EventKind::Join => {
                 if first_join {
                     first_join = false;
-                    j::key(b, "department_id");
+                    jw::key(b, "department_id");
                     write_dept_id(b, dept0.map(|d| ds.departments[d].id), q.dept_id_str);
-                    j::key(b, "department_name");
+                    jw::key(b, "department_name");
                     match dept0 {
-                        Some(d) => j::s(b, &ds.departments[d].name),
-                        None => j::null(b),
+                        Some(d) => jw::string(b, &ds.departments[d].name),
+                        None => jw::null(b),
                     }
                 }
             }
-            K::Leave => {
+            EventKind::Leave => {
                 if ev.a > 0 {
-                    j::ks(
+                    jw::key_string(
                         b,
                         "reason",
                         LEAVE_REASONS[(ev.a - 1) as usize % LEAVE_REASONS.len()],
                     );
                 }
             }
-            K::Msg => {
+            EventKind::Msg => {
                 if ev.actor == VISITOR {
                     let ms = ev.t / 1000 - 200 - i64::from(r.next_u32() % 700);
-                    j::key(b, "msg_id");
+                    jw::key(b, "msg_id");
                     if q.msg_id_int {
-                        j::i(b, ms);
+                        jw::int(b, ms);
                     } else {
                         tmp.clear();
-                        j::i(&mut tmp, ms);
-                        j::sb(b, &tmp);
+                        jw::int(&mut tmp, ms);
+                        jw::string_bytes(b, &tmp);
                     }
-                    j::ks(b, "msg", VISITOR_MSGS[ev.a as usize % VISITOR_MSGS.len()]);
-                    j::ks(b, "options", "");
+                    jw::key_string(b, "msg", VISITOR_MSGS[ev.a as usize % VISITOR_MSGS.len()]);
+                    jw::key_string(b, "options", "");
                 } else if ev.actor == TRIGGER {
-                    j::ks(b, "msg", ds.triggers[trig].2);
-                    j::ks(b, "options", "");
+                    jw::key_string(b, "msg", ds.triggers[trig].2);
+                    jw::key_string(b, "options", "");
                 } else {
                     let text = AGENT_MSGS[ev.a as usize % AGENT_MSGS.len()];
-                    j::ks(b, "msg", text);
-                    j::ks(b, "options", if ev.a % 11 == 3 { "Yes/No" } else { "" });
+                    jw::key_string(b, "msg", text);
+                    jw::key_string(b, "options", if ev.a % 11 == 3 { "Yes/No" } else { "" });
                 }
             }
-            K::Tag => {
-                j::key(b, "tags");
-                j::arr(b);
+            EventKind::Tag => {
+                jw::key(b, "tags");
+                jw::arr(b);
                 for t in &tags[..ev.a as usize] {
-                    j::s(b, t);
+                    jw::string(b, t);
                 }
-                j::end_arr(b);
-                j::key(b, "new_tags");
-                j::arr(b);
+                jw::end_arr(b);
+                jw::key(b, "new_tags");
+                jw::arr(b);
                 for t in &tags[..ev.b as usize] {
-                    j::s(b, t);
+                    jw::string(b, t);
                 }
-                j::end_arr(b);
+                jw::end_arr(b);
             }
-            K::Comment => {
-                j::knull(b, "comment");
-                j::ks(b, "new_comment", COMMENTS[ev.a as usize % COMMENTS.len()]);
+            EventKind::Comment => {
+                jw::key_null(b, "comment");
+                jw::key_string(b, "new_comment", COMMENTS[ev.a as usize % COMMENTS.len()]);
             }
-            K::Rating => {
-                j::knull(b, "rating");
-                j::ks(b, "new_rating", if ev.a == 0 { "good" } else { "bad" });
+            EventKind::Rating => {
+                jw::key_null(b, "rating");
+                jw::key_string(b, "new_rating", if ev.a == 0 { "good" } else { "bad" });
             }
-            K::Transfer => {
-                j::key(b, "department_id");
+            EventKind::Transfer => {
+                jw::key(b, "department_id");
                 let d1 = ds.departments[ev.b as usize % n_dept.max(1)].id;
                 let d0 = ds.departments[ev.a as usize % n_dept.max(1)].id;
                 write_dept_id(b, Some(d1), q.dept_id_str);
-                j::ks(
+                jw::key_string(
                     b,
                     "department_name",
                     &ds.departments[ev.b as usize % n_dept.max(1)].name,
                 );
-                j::key(b, "prev_department_id");
+                jw::key(b, "prev_department_id");
                 write_dept_id(b, Some(d0), q.dept_id_str);
             }
         }
-        j::ks(
+        jw::key_string(
             b,
             "sender_type",
             if ev.actor == VISITOR {
                 "Visitor"
             } else if ev.actor == TRIGGER {
                 "Trigger"
-            } else if ev.kind == K::Transfer {
+            } else if ev.kind == EventKind::Transfer {
                 "System"
             } else {
                 "Agent"
             },
         );
-        if ev.is_agent() && ev.kind != K::Join && ev.kind != K::Leave {
+        if ev.is_agent() && ev.kind != EventKind::Join && ev.kind != EventKind::Leave {
             tmp.clear();
-            j::u(&mut tmp, ds.agents[ag[(ev.actor - 1) as usize]].id);
-            j::key(b, "agent_id");
-            j::sb(b, &tmp);
+            jw::uint(&mut tmp, ds.agents[ag[(ev.actor - 1) as usize]].id);
+            jw::key(b, "agent_id");
+            jw::string_bytes(b, &tmp);
         }
         if ev.actor == TRIGGER {
-            j::ku(b, "trigger_id", ds.triggers[trig].0.id);
+            jw::key_uint(b, "trigger_id", ds.triggers[trig].0.id);
         }
-        j::end_obj(b);
+        jw::end_obj(b);
     }
-    j::end_arr(b);
+    jw::end_arr(b);
     if q.brand_new_field {
         write_brand_new_field(b, u64::from(e.idx));
     }
-    j::end_obj(b);
+    jw::end_obj(b);
 }
 
 fn write_rt(b: &mut Vec<u8>, n: u32, sum: f64, max: f64, first: Option<f64>) {
-    j::key(b, "first");
+    jw::key(b, "first");
     match first {
-        Some(f) => j::u(b, f.round() as u64),
-        None => j::null(b),
+        Some(f) => jw::uint(b, f.round() as u64),
+        None => jw::null(b),
     }
-    j::key(b, "avg");
+    jw::key(b, "avg");
     if n > 0 {
-        j::f(b, sum / f64::from(n));
+        jw::float(b, sum / f64::from(n));
     } else {
-        j::null(b);
+        jw::null(b);
     }
-    j::key(b, "max");
+    jw::key(b, "max");
     if n > 0 {
-        j::u(b, max.round() as u64);
+        jw::uint(b, max.round() as u64);
     } else {
-        j::null(b);
+        jw::null(b);
     }
 }
