@@ -3,32 +3,20 @@
 //! the [`Fetch`] trait, which the client layer implements.
 //!
 //! Adding an endpoint: write one module that owns its record struct(s), its [`StreamInfo`](s) and
-//! a `resource()` that reads them, then add one line to [`registry`].
+//! a `resource()` that reads them, then add its name on one line of the `registry!` list.
 
-pub mod account;
-pub mod agent_timeline;
-pub mod agents;
-pub mod bans;
-pub mod chats;
 pub mod coverage;
 pub mod cursor;
-pub mod departments;
 pub mod driver;
 pub mod export;
-pub mod goals;
 pub mod inject;
 pub mod paging;
 pub mod records;
-pub mod roles;
-pub mod routing_settings;
 #[cfg(test)]
 pub mod scripted;
-pub mod shortcuts;
 pub mod simple;
 pub mod since_id;
-pub mod skills;
 pub mod tracker;
-pub mod triggers;
 pub mod types;
 
 use std::future::Future;
@@ -114,23 +102,34 @@ pub struct Resource<F> {
     pub read: fn(Ctx<F>, Vec<Selection>) -> ResourceFuture,
 }
 
-/// Every resource, in catalog order. Stream names, keys and cursors match the certified Airbyte
-/// connector; the chat child streams, conversions and department events are additions.
-pub fn registry<F: Fetch>() -> Vec<Resource<F>> {
-    vec![
-        account::resource(),
-        agents::resource(),
-        agent_timeline::resource(),
-        bans::resource(),
-        chats::resource(),
-        departments::resource(),
-        goals::resource(),
-        roles::resource(),
-        routing_settings::resource(),
-        shortcuts::resource(),
-        skills::resource(),
-        triggers::resource(),
-    ]
+/// Declares the resource modules and [`registry`], in catalog order.
+macro_rules! registry {
+    ($($resource:ident),* $(,)?) => {
+        $(pub mod $resource;)*
+
+        /// Every resource, in catalog order. Stream names, keys and cursors match the certified
+        /// Airbyte connector; the chat child streams and the two exports after `triggers` are
+        /// additions.
+        pub fn registry<F: Fetch>() -> Vec<Resource<F>> {
+            vec![$($resource::resource()),*]
+        }
+    };
+}
+
+// One line per resource: its module, which owns its records, streams and reader.
+registry! {
+    account,
+    agents,
+    agent_timeline,
+    bans,
+    chats,
+    departments,
+    goals,
+    roles,
+    routing_settings,
+    shortcuts,
+    skills,
+    triggers,
 }
 
 /// The one selection of a single-stream resource.
