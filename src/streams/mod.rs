@@ -130,6 +130,8 @@ registry! {
     shortcuts,
     skills,
     triggers,
+    conversions,
+    department_events,
 }
 
 /// The one selection of a single-stream resource.

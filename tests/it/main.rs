@@ -3,6 +3,7 @@
 mod util;
 
 mod commands;
+mod exports;
 mod fake_server;
 mod hardening;
 mod progress;

@@ -46,6 +46,8 @@ fn full_refresh_of_every_stream_equals_the_fake_data() {
         ("shortcuts", "shortcuts"),
         ("skills", "skills"),
         ("triggers", "triggers"),
+        ("conversions", "conversions"),
+        ("department_events", "department_events"),
     ] {
         let expected = sb.expected(resource);
         assert!(!expected.is_empty(), "the fake has no {resource}");

@@ -31,6 +31,8 @@ pub const ALL_STREAMS: &[&str] = &[
     "shortcuts",
     "skills",
     "triggers",
+    "conversions",
+    "department_events",
 ];
 pub const INCREMENTAL: &[&str] = &[
     "agents",
@@ -41,6 +43,8 @@ pub const INCREMENTAL: &[&str] = &[
     "chat_webpath",
     "chat_engagements",
     "chat_conversions",
+    "conversions",
+    "department_events",
 ];
 
 /// A sandbox with the default data set.
