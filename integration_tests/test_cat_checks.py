@@ -66,12 +66,13 @@ EXPECTED_RECORDS = HERE / "expected_records.jsonl"
 EXPECTED_STREAMS = {
     "accounts", "agents", "agent_timeline", "bans", "chats", "chat_history", "chat_webpath",
     "chat_engagements", "chat_conversions", "departments", "goals", "roles", "routing_settings",
-    "shortcuts", "skills", "triggers",
+    "shortcuts", "skills", "triggers", "conversions", "department_events",
 }
 INCREMENTAL_STREAMS = {
     "agents": "id", "agent_timeline": "start_time", "bans": "id", "chats": "update_timestamp",
     "chat_history": "update_timestamp", "chat_webpath": "update_timestamp",
     "chat_engagements": "update_timestamp", "chat_conversions": "update_timestamp",
+    "conversions": "timestamp", "department_events": "timestamp",
 }
 
 
