@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod cursor;
 pub mod driver;
 pub mod inject;
+pub mod live_edge;
 pub mod paging;
 pub mod records;
 #[cfg(test)]
