@@ -58,6 +58,7 @@ impl Ev {
 }
 
 /// Quirk switches for one chat (deterministic from the index).
+#[derive(Clone, Copy)]
 struct Quirks {
     msg_id_int: bool,
     dept_id_str: bool,
@@ -65,12 +66,24 @@ struct Quirks {
     webpath_array: bool,
     triggered_response_null: bool,
     brand_new_field: bool,
+    /// Real-world shapes and faults (see `config::Shapes` / `Faults::numeric_timestamps`).
+    session_dates_offset_z: bool,
+    invalid_ip: bool,
+    odd_visitor_id: bool,
+    numeric_update_timestamp: bool,
+    without_id: bool,
 }
 
 impl Quirks {
-    fn of(ds: &Dataset, idx: u64) -> Quirks {
+    fn of(ds: &Dataset, idx: u64, numeric_timestamps: bool) -> Quirks {
         let q = ds.quirks;
+        let sh = &ds.shapes;
         Quirks {
+            session_dates_offset_z: sh.offline_session_dates_offset_z && idx % 3 == 1,
+            invalid_ip: sh.invalid_session_ips && idx % 59 == 9,
+            odd_visitor_id: sh.odd_visitor_ids && idx % 61 == 19,
+            numeric_update_timestamp: numeric_timestamps && idx % 53 == 17,
+            without_id: ds.chats_without_id.contains(&(idx as u32)),
             msg_id_int: q && idx % 37 == 5,
             dept_id_str: q && idx % 41 == 7,
             unread_int: q && idx % 43 == 11,
@@ -114,19 +127,43 @@ fn yymmdd(b: &mut Vec<u8>, epoch_s: i64) {
 }
 
 struct Visitor {
-    id: [u8; 7 + 1 + 14],
+    id_buf: [u8; 7 + 1 + 14],
+    id_len: usize,
     name: String,
     email: String,
     phone: String,
 }
 
-fn visitor(ds: &Dataset, r: &mut ChaCha8Rng) -> Visitor {
+impl Visitor {
+    fn id(&self) -> &[u8] {
+        &self.id_buf[..self.id_len]
+    }
+}
+
+/// `{digit}.{5 digits}` from the random part of a visitor id (the `"3.45678"` shape).
+fn odd_visitor_id(id: &mut [u8; 22]) -> usize {
+    let mut odd = [0u8; 7];
+    odd[0] = b'1' + id[8] % 9;
+    odd[1] = b'.';
+    for (d, s) in odd[2..].iter_mut().zip(&id[9..]) {
+        *d = b'0' + s % 10;
+    }
+    id[..7].copy_from_slice(&odd);
+    7
+}
+
+fn visitor(ds: &Dataset, r: &mut ChaCha8Rng, q: &Quirks) -> Visitor {
     let mut id = [0u8; 22];
     id[..7].copy_from_slice(ds.account_str.as_bytes());
     id[7] = b'.';
     for c in id[8..].iter_mut() {
         *c = b62(r);
     }
+    let id_len = if q.odd_visitor_id {
+        odd_visitor_id(&mut id)
+    } else {
+        id.len()
+    };
     let named = r.random_bool(0.35);
     let (name, email) = if named {
         let f = pick(r, &FIRST_NAMES);
@@ -153,7 +190,8 @@ fn visitor(ds: &Dataset, r: &mut ChaCha8Rng) -> Visitor {
         String::new()
     };
     Visitor {
-        id,
+        id_buf: id,
+        id_len,
         name,
         email,
         phone,
@@ -164,7 +202,7 @@ fn write_visitor(b: &mut Vec<u8>, v: &Visitor) {
     j::key(b, "visitor");
     j::obj(b);
     j::key(b, "id");
-    j::sb(b, &v.id);
+    j::sb(b, v.id());
     j::ks(b, "name", &v.name);
     j::ks(b, "email", &v.email);
     j::ks(b, "phone", &v.phone);
@@ -172,7 +210,22 @@ fn write_visitor(b: &mut Vec<u8>, v: &Visitor) {
     j::end_obj(b);
 }
 
-fn write_session(b: &mut Vec<u8>, ds: &Dataset, r: &mut ChaCha8Rng, start_s: i64, end_s: i64) {
+fn write_session_date(b: &mut Vec<u8>, key: &str, epoch_s: i64, q: &Quirks) {
+    j::key(b, key);
+    if q.session_dates_offset_z {
+        j::ts_offset_z(b, epoch_s);
+    } else {
+        j::ts(b, epoch_s);
+    }
+}
+
+fn write_session(
+    b: &mut Vec<u8>,
+    ds: &Dataset,
+    r: &mut ChaCha8Rng,
+    (start_s, end_s): (i64, i64),
+    q: &Quirks,
+) {
     let (city, region, cc, cn) = CITIES[below(r, CITIES.len())];
     let (browser, platform, ua) = BROWSERS[below(r, BROWSERS.len())];
     j::key(b, "session");
@@ -188,14 +241,19 @@ fn write_session(b: &mut Vec<u8>, ds: &Dataset, r: &mut ChaCha8Rng, start_s: i64
         b.push(c);
     }
     b.push(b'"');
-    j::key(b, "start_date");
-    j::ts(b, start_s);
-    j::key(b, "end_date");
-    j::ts(b, end_s);
+    write_session_date(b, "start_date", start_s, q);
+    write_session_date(b, "end_date", end_s, q);
     j::key(b, "ip");
     b.push(b'"');
-    b.extend_from_slice([&b"192.0.2."[..], b"198.51.100.", b"203.0.113."][below(r, 3)]);
+    let net = [&b"192.0.2."[..], b"198.51.100.", b"203.0.113."][below(r, 3)];
     let oct = 1 + below(r, 254);
+    if q.invalid_ip {
+        b.extend_from_slice(b"67.32.");
+        j::digits(b, 256 + oct as u64);
+        b.push(b'.');
+    } else {
+        b.extend_from_slice(net);
+    }
     j::digits(b, oct as u64);
     b.push(b'"');
     j::ks(b, "city", city);
@@ -251,11 +309,35 @@ fn write_brand_new_field(b: &mut Vec<u8>, idx: u64) {
     j::end_obj(b);
 }
 
+/// Writes the opening `{` and, unless the chat is one served without it, `"id"`.
+fn open_chat(b: &mut Vec<u8>, id: &[u8], q: &Quirks) {
+    j::obj(b);
+    if !q.without_id {
+        j::key(b, "id");
+        j::sb(b, id);
+    }
+}
+
+fn write_update_timestamp(b: &mut Vec<u8>, e: &Entry, q: &Quirks) {
+    j::key(b, "update_timestamp");
+    if q.numeric_update_timestamp {
+        j::i(b, e.ts);
+    } else {
+        j::ts(b, e.ts);
+    }
+}
+
 /// Renders the chat of an index entry as JSON into `b`.
+#[cfg(test)]
 pub fn render(ds: &Dataset, e: &Entry, b: &mut Vec<u8>) {
+    render_with(ds, e, false, b);
+}
+
+/// Renders a chat; `numeric_timestamps`: the fault that sends some `update_timestamp`s as numbers.
+pub fn render_with(ds: &Dataset, e: &Entry, numeric_timestamps: bool, b: &mut Vec<u8>) {
     let sk = ds.skeleton(e.idx);
     let mut r = ds.rng(u64::from(e.idx) * 4 + 1);
-    let q = Quirks::of(ds, u64::from(e.idx));
+    let q = Quirks::of(ds, u64::from(e.idx), numeric_timestamps);
     if sk.offline {
         render_offline(ds, e, &sk.id, sk.start_us, &q, &mut r, b);
     } else {
@@ -274,21 +356,18 @@ fn render_offline(
     b: &mut Vec<u8>,
 ) {
     let ts = start_us.div_euclid(1_000_000);
-    let v = visitor(ds, r);
+    let v = visitor(ds, r, q);
     let dept = if r.random_bool(0.4) && !ds.departments.is_empty() {
         Some(&ds.departments[below(r, ds.departments.len())])
     } else {
         None
     };
     let unread = r.random_bool(0.3);
-    j::obj(b);
-    j::key(b, "id");
-    j::sb(b, id);
+    open_chat(b, id, q);
     j::ks(b, "type", "offline_msg");
     j::key(b, "timestamp");
     j::ts(b, ts);
-    j::key(b, "update_timestamp");
-    j::ts(b, e.ts);
+    write_update_timestamp(b, e, q);
     j::key(b, "unread");
     if q.unread_int {
         j::u(b, u64::from(unread));
@@ -323,7 +402,7 @@ fn render_offline(
     write_visitor(b, &v);
     let sess_start = ts - r.random_range(20..900);
     let sess_end = ts + r.random_range(5..600);
-    write_session(b, ds, r, sess_start, sess_end);
+    write_session(b, ds, r, (sess_start, sess_end), q);
     if q.brand_new_field {
         write_brand_new_field(b, u64::from(e.idx));
     }
@@ -356,7 +435,13 @@ fn render_live(
 ) {
     let ts = start_us.div_euclid(1_000_000);
     let end_s = end_us.div_euclid(1_000_000);
-    let v = visitor(ds, r);
+    // Only offline messages carry the "+00:00Z" session dates.
+    let live_quirks = Quirks {
+        session_dates_offset_z: false,
+        ..*q
+    };
+    let q = &live_quirks;
+    let v = visitor(ds, r, q);
     let n_dept = ds.departments.len();
     let dept0 = if n_dept > 0 && r.random_bool(0.7) {
         Some(below(r, n_dept))
@@ -660,24 +745,21 @@ fn render_live(
     let referrer = pick(r, &REFERRERS);
 
     // ---- write ----
-    let channel_len = 13 + v.id.len();
+    let channel_len = 13 + v.id().len();
     let mut channel = [0u8; 13 + 22];
     channel[..13].copy_from_slice(b"#supportchat:");
-    for (d, s) in channel[13..].iter_mut().zip(v.id.iter()) {
+    for (d, s) in channel[13..].iter_mut().zip(v.id().iter()) {
         *d = if *s == b'.' { b'-' } else { *s };
     }
     let channel = &channel[..channel_len];
 
-    j::obj(b);
-    j::key(b, "id");
-    j::sb(b, id);
+    open_chat(b, id, q);
     j::ks(b, "type", "chat");
     j::key(b, "timestamp");
     j::ts(b, ts);
     j::key(b, "end_timestamp");
     j::ts(b, end_s);
-    j::key(b, "update_timestamp");
-    j::ts(b, e.ts);
+    write_update_timestamp(b, e, q);
     j::ks(
         b,
         "started_by",
@@ -765,7 +847,7 @@ fn render_live(
     j::end_obj(b);
     write_visitor(b, &v);
     let sess_end = end_s + below(r, 30) as i64;
-    write_session(b, ds, r, sess_start, sess_end);
+    write_session(b, ds, r, (sess_start, sess_end), q);
     // webpath
     j::key(b, "webpath");
     j::arr(b);

@@ -1,7 +1,7 @@
 //! Deterministic synthetic account data: small resources (agents, bans, departments, ...) built up
 //! front as JSON values, plus the compact chat index (chats are rendered on demand, see `chat`).
 
-use crate::config::SandboxConfig;
+use crate::config::{Layout, SandboxConfig, Shapes};
 use crate::jsonw;
 use crate::pools::*;
 use rand::{Rng, RngCore, SeedableRng};
@@ -14,6 +14,8 @@ pub const RANGE_START: i64 = 1_704_067_200;
 pub const RANGE_END: i64 = 1_735_603_200;
 /// The second shared by all `tie_chats`: 2024-06-15T12:00:00Z.
 pub const TIE_TS: i64 = 1_718_452_800;
+/// 2099-01-01T00:00:00Z: the first `future_chats` update second.
+pub const FUTURE_TS: i64 = 4_070_908_800;
 /// Weekly "bulk update" instants (Mondays 03:00:00Z) that make a few chats share a second.
 const BULK0: i64 = 1_704_078_000;
 const WEEK: i64 = 604_800;
@@ -32,6 +34,18 @@ pub fn b62(r: &mut ChaCha8Rng) -> u8 {
 /// Random base62 string of length `n`.
 pub fn b62_string(r: &mut ChaCha8Rng, n: usize) -> String {
     (0..n).map(|_| b62(r) as char).collect()
+}
+
+/// Appends a copy of the last record with id 2^63 − 1 (the `max_int_ids` shape).
+fn append_max_id(list: &mut Vec<(u64, Value)>) {
+    if let Some((_, last)) = list.last() {
+        let mut v = last.clone();
+        v["id"] = json!(i64::MAX);
+        if let Some(name) = v.get("visitor_name").and_then(Value::as_str) {
+            v["visitor_name"] = json!(format!("{name} (max id)"));
+        }
+        list.push((i64::MAX as u64, v));
+    }
 }
 
 /// A named agent as referenced inside chats.
@@ -69,6 +83,8 @@ pub struct Entry {
     pub id: [u8; ID_LEN],
     pub idx: u32,
     pub rev: u32,
+    /// Epoch second from which the export serves this version (`i64::MIN`: always).
+    pub visible_at: i64,
 }
 
 impl Entry {
@@ -90,6 +106,15 @@ pub struct Dataset {
     pub quirks: bool,
     pub chats: usize,
     pub tie_chats: usize,
+    pub future_chats: usize,
+    pub layout: Layout,
+    pub range_start: i64,
+    pub range_end: i64,
+    /// Latest allowed `update_timestamp` of a regular chat (only set with an explicit range end).
+    pub update_cap: i64,
+    pub shapes: Shapes,
+    /// Indices of the chats served without `id` (from `SandboxConfig::chats_without_id`).
+    pub chats_without_id: Vec<u32>,
     pub account_str: String,
     pub agents: Vec<AgentRef>,
     pub departments: Vec<Named>,
@@ -97,6 +122,8 @@ pub struct Dataset {
     pub triggers: Vec<(Named, &'static str, &'static str)>,
     pub agents_json: Vec<(u64, Value)>,
     pub bans_json: Vec<(u64, Value)>,
+    /// `bans_json` with the `numeric_timestamps` fault applied.
+    pub bans_numeric_json: Vec<(u64, Value)>,
     pub timeline_json: Vec<(i64, Value)>,
     pub departments_json: Vec<Value>,
     pub goals_json: Vec<Value>,
@@ -130,6 +157,13 @@ impl Dataset {
             quirks: cfg.quirks,
             chats: cfg.chats,
             tie_chats: cfg.tie_chats,
+            future_chats: cfg.future_chats,
+            layout: cfg.layout,
+            range_start: cfg.range_start_epoch_secs.unwrap_or(RANGE_START),
+            range_end: cfg.range_end_epoch_secs.unwrap_or(RANGE_END),
+            update_cap: cfg.range_end_epoch_secs.map_or(i64::MAX, |e| e - 1),
+            shapes: cfg.shapes.clone(),
+            chats_without_id: Vec::new(),
             account_str: account_id.to_string(),
             agents: Vec::new(),
             departments: Vec::new(),
@@ -137,6 +171,7 @@ impl Dataset {
             triggers: Vec::new(),
             agents_json: Vec::new(),
             bans_json: Vec::new(),
+            bans_numeric_json: Vec::new(),
             timeline_json: Vec::new(),
             departments_json: Vec::new(),
             goals_json: Vec::new(),
@@ -148,7 +183,56 @@ impl Dataset {
             routing_json: Value::Null,
         };
         ds.build_small(cfg);
+        ds.apply_small_shapes();
         ds
+    }
+
+    /// Removes the keys that the real-world shapes leave out of the small resources.
+    fn apply_small_shapes(&mut self) {
+        let sh = self.shapes.clone();
+        let drop_key = |v: &mut Value, key: &str| {
+            if let Some(m) = v.as_object_mut() {
+                m.remove(key);
+            }
+        };
+        if sh.missing_primary_keys {
+            for (k, shortcut) in self.shortcuts_json.iter_mut().enumerate() {
+                match k {
+                    1 | 4 => drop_key(shortcut, "id"),
+                    3 => drop_key(shortcut, "scope"),
+                    _ => {}
+                }
+            }
+            if let Some(trigger) = self.triggers_json.get_mut(2) {
+                drop_key(trigger, "id");
+            }
+        }
+        if sh.routing_without_auto_accept {
+            drop_key(&mut self.routing_json, "auto_accept");
+        }
+        if sh.billing_without_cycle_and_phone {
+            drop_key(&mut self.account_json["billing"], "cycle");
+            drop_key(&mut self.account_json["billing"], "phone");
+        }
+        for (k, (_, ban)) in self.bans_json.iter_mut().enumerate() {
+            if sh.bans_without_created_at && k % 7 == 5 {
+                drop_key(ban, "created_at");
+            }
+            if sh.odd_visitor_ids && k % 9 == 2 && ban["type"] == "visitor" {
+                ban["visitor_id"] = json!(format!("{}.{}", k % 7 + 1, 40_000 + k * 37));
+            }
+        }
+        if sh.max_int_ids {
+            append_max_id(&mut self.agents_json);
+            append_max_id(&mut self.bans_json);
+        }
+        self.bans_numeric_json = self.bans_json.clone();
+        for (k, (_, ban)) in self.bans_numeric_json.iter_mut().enumerate() {
+            let secs = ban["created_at"].as_str().and_then(jsonw::parse_iso);
+            if let (true, Some(secs)) = (k % 5 == 1, secs) {
+                ban["created_at"] = json!(secs);
+            }
+        }
     }
 
     fn enabled(&self, v: bool, quirk: bool) -> Value {
@@ -598,20 +682,29 @@ impl Dataset {
         }
     }
 
-    /// Total number of chats (regular + tie).
+    /// Total number of chats (regular + tie + future).
     pub fn total_chats(&self) -> usize {
-        self.chats + self.tie_chats
+        self.chats + self.tie_chats + self.future_chats
+    }
+
+    /// The start second of a regular chat: one uniform draw, placed by the layout.
+    fn regular_start_s(&self, r: &mut ChaCha8Rng) -> i64 {
+        let lo = self.range_start;
+        let hi = (self.range_end - 2 * 86_400).max(lo + 1);
+        let drawn = r.random_range(lo..hi);
+        self.layout.place(lo, hi, drawn)
     }
 
     /// The skeleton of chat `idx` (stable across revisions).
     pub fn skeleton(&self, idx: u32) -> Skel {
         let mut r = self.rng(u64::from(idx) * 4);
-        let tie = idx as usize >= self.chats;
+        let tie = (self.chats..self.chats + self.tie_chats).contains(&(idx as usize));
+        let future = idx as usize >= self.chats + self.tie_chats;
         let offline = r.random_bool(0.2);
         let start_s = if tie {
             TIE_TS - r.random_range(2 * 3600..3 * 86_400)
         } else {
-            r.random_range(RANGE_START..RANGE_END - 2 * 86_400)
+            self.regular_start_s(&mut r)
         };
         let start_us = start_s * 1_000_000 + r.random_range(0..1_000_000);
         let (end_us, update_s) = if offline {
@@ -628,7 +721,13 @@ impl Dataset {
             };
             (end_us, upd)
         };
-        let update_s = if tie { TIE_TS } else { update_s };
+        let update_s = if tie {
+            TIE_TS
+        } else if future {
+            FUTURE_TS + (idx as usize - self.chats - self.tie_chats) as i64
+        } else {
+            update_s.min(self.update_cap)
+        };
         let mut id = [0u8; ID_LEN];
         let (y, m, ..) = jsonw::utc_parts(start_s);
         let yy = (y % 100) as u8;
@@ -661,6 +760,7 @@ impl Dataset {
                     id: s.id,
                     idx,
                     rev: 0,
+                    visible_at: i64::MIN,
                 }
             })
             .collect();

@@ -296,9 +296,48 @@ pub fn iso_us(epoch_us: i64) -> String {
     String::from_utf8(b[1..b.len() - 1].to_vec()).unwrap_or_default()
 }
 
+/// Epoch seconds of a `YYYY-MM-DDTHH:MM:SSZ` string (the form `iso` writes); None otherwise.
+pub fn parse_iso(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y2, m2) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * m2 + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + se)
+}
+
+/// Writes `"YYYY-MM-DDTHH:MM:SS+00:00Z"` (offset and Z: a real-world shape) as a value.
+#[inline]
+pub fn ts_offset_z(b: &mut Vec<u8>, epoch_s: i64) {
+    sep(b);
+    b.push(b'"');
+    iso_body(b, epoch_s);
+    b.extend_from_slice(b"+00:00Z\"");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_iso_inverts_iso() {
+        for t in [0, 1_704_067_200, 1_718_452_799, 4_070_908_800, 951_782_400] {
+            assert_eq!(parse_iso(&iso(t)), Some(t));
+        }
+        assert_eq!(parse_iso("2024-01-01T00:00:00+00:00"), None);
+    }
 
     #[test]
     fn separators_and_escapes() {

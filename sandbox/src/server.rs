@@ -41,6 +41,18 @@ pub struct Stats {
     pub log: Vec<String>,
 }
 
+/// One chat's current version in the index (see `Sandbox::chat_versions`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChatVersion {
+    pub id: String,
+    /// `update_timestamp`, epoch seconds.
+    pub update_timestamp: i64,
+    /// 0 for the original chat, +1 per update.
+    pub revision: u32,
+    /// Epoch second from which the export serves this version (None: always).
+    pub visible_at: Option<i64>,
+}
+
 #[derive(Default)]
 struct StatsInner {
     requests: u64,
@@ -115,8 +127,13 @@ fn now_s() -> i64 {
 impl Shared {
     /// Builds the data set and the initial state.
     pub fn new(cfg: SandboxConfig, scheme: &'static str, addr: SocketAddr) -> Shared {
-        let ds = Dataset::new(&cfg);
+        let mut ds = Dataset::new(&cfg);
         let index = ds.build_index();
+        ds.chats_without_id = cfg
+            .chats_without_id
+            .iter()
+            .filter_map(|&pos| index.get(pos).map(|e| e.idx))
+            .collect();
         let mut uses = HashMap::new();
         uses.insert(cfg.access_token.clone(), 0);
         let auth = Auth {
@@ -177,10 +194,39 @@ impl Shared {
     }
 
     /// Bumps `n` deterministically chosen chats to `at` (default now − 600 s); returns their ids.
+    /// Their visibility follows `index_lag_secs` / `index_lag_jitter` of the configuration.
     pub fn update_chats(&self, n: usize, at: Option<i64>) -> Vec<String> {
         let at = at.unwrap_or_else(|| now_s() - 600);
+        let lag = self.cfg.index_lag_secs;
+        if lag == 0 {
+            return self.update_chats_with(n, at, |_| i64::MIN);
+        }
+        let jitter = self.cfg.index_lag_jitter;
+        self.update_chats_with(n, at, |r| {
+            let lag = if jitter { r.random_range(0..=lag) } else { lag };
+            at.saturating_add(i64::try_from(lag).unwrap_or(i64::MAX))
+        })
+    }
+
+    /// Like `update_chats`, but each updated version becomes visible in the export only at
+    /// `at + lag`, with `lag` drawn uniformly in `0..=max_lag_secs` per chat.
+    pub fn update_chats_late(&self, n: usize, at: i64, max_lag_secs: u64) -> Vec<String> {
+        self.update_chats_with(n, at, |r| {
+            let lag = r.random_range(0..=max_lag_secs);
+            at.saturating_add(i64::try_from(lag).unwrap_or(i64::MAX))
+        })
+    }
+
+    /// Moves `n` chats to `at` (new revision) with a visibility second from `visible_at`.
+    fn update_chats_with(
+        &self,
+        n: usize,
+        at: i64,
+        mut visible_at: impl FnMut(&mut ChaCha8Rng) -> i64,
+    ) -> Vec<String> {
         let call = self.update_calls.fetch_add(1, Ordering::Relaxed);
         let mut r = self.ds.rng((1 << 63) + call);
+        let mut lag_rng = self.ds.rng((1 << 63) + (1 << 40) + call);
         let mut index = write(&self.index);
         let total = index.len();
         let n = n.min(total);
@@ -191,6 +237,7 @@ impl Shared {
             if set.contains(&e.idx) {
                 e.ts = at;
                 e.rev += 1;
+                e.visible_at = visible_at(&mut lag_rng);
                 ids.insert(e.idx, e.id_str().to_string());
             }
         }
@@ -201,24 +248,85 @@ impl Shared {
             .collect()
     }
 
+    /// The current version of every chat in export order, with when the export serves it.
+    pub fn chat_versions(&self) -> Vec<ChatVersion> {
+        read(&self.index)
+            .iter()
+            .map(|e| ChatVersion {
+                id: e.id_str().to_string(),
+                update_timestamp: e.ts,
+                revision: e.rev,
+                visible_at: (e.visible_at != i64::MIN).then_some(e.visible_at),
+            })
+            .collect()
+    }
+
+    /// Makes every chat version that is not yet visible visible now; returns how many.
+    pub fn index_pending(&self) -> usize {
+        let now = now_s();
+        let mut index = write(&self.index);
+        let mut n = 0;
+        for e in index.iter_mut().filter(|e| e.visible_at > now) {
+            e.visible_at = now;
+            n += 1;
+        }
+        n
+    }
+
+    /// How many chat versions the export does not serve yet (late indexing).
+    pub fn pending_chats(&self) -> usize {
+        let now = now_s();
+        read(&self.index)
+            .iter()
+            .filter(|e| e.visible_at > now)
+            .count()
+    }
+
+    /// The chats (latest version each) that the export serves at epoch second `t`, in export
+    /// order. Versions not visible at `t` are left out (their previous version is gone too).
+    pub fn expected_chats_visible_at(&self, t: i64) -> Vec<Value> {
+        self.render_chats(|e| e.visible_at <= t)
+    }
+
+    /// Whether the `numeric_timestamps` fault is on for a resource.
+    fn numeric_timestamps(&self, resource: &str) -> bool {
+        read(&self.faults)
+            .numeric_timestamps
+            .iter()
+            .any(|r| r == resource)
+    }
+
+    fn render_chats(&self, keep: impl Fn(&Entry) -> bool) -> Vec<Value> {
+        let numeric = self.numeric_timestamps("chats");
+        let index = read(&self.index);
+        let mut buf = Vec::with_capacity(8192);
+        index
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| {
+                buf.clear();
+                chat::render_with(&self.ds, e, numeric, &mut buf);
+                serde_json::from_slice(&buf).unwrap_or(Value::Null)
+            })
+            .collect()
+    }
+
+    /// The bans as served now (with or without the numeric timestamps fault).
+    fn bans_list(&self) -> &[(u64, Value)] {
+        if self.numeric_timestamps("bans") {
+            &self.ds.bans_numeric_json
+        } else {
+            &self.ds.bans_json
+        }
+    }
+
     /// Every record of a resource as served now.
     pub fn expected(&self, resource: &str) -> Vec<Value> {
         let ds = &self.ds;
         match resource {
-            "chats" => {
-                let index = read(&self.index);
-                let mut buf = Vec::with_capacity(8192);
-                index
-                    .iter()
-                    .map(|e| {
-                        buf.clear();
-                        chat::render(ds, e, &mut buf);
-                        serde_json::from_slice(&buf).unwrap_or(Value::Null)
-                    })
-                    .collect()
-            }
+            "chats" => self.render_chats(|_| true),
             "agents" => ds.agents_json.iter().map(|(_, v)| v.clone()).collect(),
-            "bans" => ds.bans_json.iter().map(|(_, v)| v.clone()).collect(),
+            "bans" => self.bans_list().iter().map(|(_, v)| v.clone()).collect(),
             "agent_timeline" => ds.timeline_json.iter().map(|(_, v)| v.clone()).collect(),
             "account" => vec![ds.account_json.clone()],
             "routing_settings" => vec![ds.routing_json.clone()],
@@ -299,6 +407,9 @@ pub fn router(sh: Arc<Shared>) -> Router {
         .route("/oauth2/chat/token", post(token))
         .route("/_sandbox/stats", get(ctl_stats))
         .route("/_sandbox/update_chats", post(ctl_update))
+        .route("/_sandbox/index_pending", post(ctl_index_pending))
+        .route("/_sandbox/pending_chats", get(ctl_pending_chats))
+        .route("/_sandbox/chat_versions", get(ctl_chat_versions))
         .route("/_sandbox/expected/{resource}", get(ctl_expected))
         .route("/_sandbox/faults", post(ctl_set_faults).get(ctl_get_faults))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "No such endpoint") })
@@ -326,18 +437,52 @@ async fn ctl_update(
         Some(Ok(t)) => Some(t),
         Some(Err(_)) => return bad_request("at must be epoch seconds"),
     };
-    let ids = sh.update_chats(count, at);
+    let lag = match q.get("lag").map(|s| s.parse::<u64>()) {
+        None => None,
+        Some(Ok(l)) => Some(l),
+        Some(Err(_)) => return bad_request("lag must be a number of seconds"),
+    };
+    let ids = match lag {
+        None => sh.update_chats(count, at),
+        Some(lag) => sh.update_chats_late(count, at.unwrap_or_else(|| now_s() - 60), lag),
+    };
     json_response(StatusCode::OK, serde_json::to_vec(&ids).unwrap_or_default())
 }
 
-async fn ctl_expected(State(sh): State<Arc<Shared>>, Path(resource): Path<String>) -> Response {
+async fn ctl_index_pending(State(sh): State<Arc<Shared>>) -> Response {
+    let n = sh.index_pending();
+    json_response(StatusCode::OK, to_vec(&json!({ "published": n })))
+}
+
+async fn ctl_chat_versions(State(sh): State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, to_vec(&sh.chat_versions()))
+}
+
+async fn ctl_pending_chats(State(sh): State<Arc<Shared>>) -> Response {
+    let n = sh.pending_chats();
+    json_response(StatusCode::OK, to_vec(&json!({ "pending": n })))
+}
+
+async fn ctl_expected(
+    State(sh): State<Arc<Shared>>,
+    Path(resource): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if !crate::config::RESOURCES.contains(&resource.as_str()) {
         return error(StatusCode::NOT_FOUND, "Unknown resource");
     }
+    let visible_at = match q.get("visible_at").map(|s| s.parse::<i64>()) {
+        None => None,
+        Some(Ok(t)) if resource == "chats" => Some(t),
+        Some(_) => return bad_request("visible_at must be epoch seconds (chats only)"),
+    };
     let sh2 = sh.clone();
-    let v = tokio::task::spawn_blocking(move || sh2.expected(&resource))
-        .await
-        .unwrap_or_default();
+    let v = tokio::task::spawn_blocking(move || match visible_at {
+        Some(t) => sh2.expected_chats_visible_at(t),
+        None => sh2.expected(&resource),
+    })
+    .await
+    .unwrap_or_default();
     json_response(StatusCode::OK, serde_json::to_vec(&v).unwrap_or_default())
 }
 
@@ -683,7 +828,9 @@ fn api_inner(
     };
     match result {
         Err(ApiErr(status, desc)) => error(status, &desc),
-        Ok(mut body) => {
+        Ok(_) if faults.html_body.iter().any(|r| r == resource) => html_page(),
+        Ok(body) => {
+            let mut body = sh.cfg.shapes.style_of(resource).apply(body);
             if faults.malformed_json.iter().any(|r| r == resource) {
                 body.truncate(body.len() / 2);
             }
@@ -694,6 +841,18 @@ fn api_inner(
             resp
         }
     }
+}
+
+/// The `html_body` fault: a 200 with a sign-in page instead of JSON.
+fn html_page() -> Response {
+    let mut resp = Response::new(Body::from(
+        "<html>\n<head><title>Zendesk Chat</title></head>\n<body><p>Please sign in to continue.</p></body>\n</html>\n",
+    ));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    resp
 }
 
 /// A request error produced by a resource handler (turned into a JSON error response).
@@ -777,8 +936,7 @@ fn bans(sh: &Shared, q: &HashMap<String, String>) -> Result<Vec<u8>, ApiErr> {
     let mut ip = Vec::new();
     let mut visitor = Vec::new();
     for (_, v) in sh
-        .ds
-        .bans_json
+        .bans_list()
         .iter()
         .filter(|(id, _)| *id >= since && max_id.is_none_or(|m| *id <= m))
         .take(limit)
@@ -804,9 +962,16 @@ fn agent_timeline(
         return Err(bad("start_time must be more than five minutes in the past"));
     }
     let items = &sh.ds.timeline_json;
-    let pos = items.partition_point(|(t, _)| *t < start);
-    let page = &items[pos..(pos + limit).min(items.len())];
-    let end_time = page.last().map(|(t, _)| *t).unwrap_or(start);
+    let (page, end_time) = if faults.timeline_stuck {
+        // The same first records every time; only the envelope moves on.
+        let page = &items[..limit.min(items.len())];
+        let last = page.last().map(|(t, _)| *t).unwrap_or(start);
+        (page, last.max(start.saturating_add(1_000_000)))
+    } else {
+        let pos = items.partition_point(|(t, _)| *t < start);
+        let page = &items[pos..(pos + limit).min(items.len())];
+        (page, page.last().map(|(t, _)| *t).unwrap_or(start))
+    };
     let mut next = format!(
         "{}://{host}/api/v2/chat/incremental/agent_timeline?",
         sh.scheme
@@ -862,13 +1027,19 @@ fn incremental_chats(
         return Err(bad("start_time must be more than five minutes in the past"));
     }
     let expand = parse_fields(q.get("fields"));
+    let numeric = faults.numeric_timestamps.iter().any(|r| r == "chats");
     let index = read(&sh.index);
     let pos = if start_id.is_empty() {
         index.partition_point(|e| e.ts < start)
     } else {
         index.partition_point(|e| e.key() <= (start, start_id.as_bytes()))
     };
-    let page = &index[pos..(pos + limit).min(index.len())];
+    let now = now_s();
+    let page: Vec<&Entry> = index[pos..]
+        .iter()
+        .filter(|e| e.visible_at <= now)
+        .take(limit)
+        .collect();
     let cap = match expand {
         Expand::Full => page.len() * 4096 + 512,
         _ => page.len() * 40 + 512,
@@ -878,7 +1049,7 @@ fn incremental_chats(
     j::obj(&mut b);
     j::key(&mut b, "chats");
     j::arr(&mut b);
-    for e in page {
+    for &e in &page {
         match &expand {
             Expand::Ids => {
                 j::obj(&mut b);
@@ -887,11 +1058,11 @@ fn incremental_chats(
                 j::end_obj(&mut b);
             }
             Expand::Full => {
-                chat::render(&sh.ds, e, &mut b);
+                chat::render_with(&sh.ds, e, numeric, &mut b);
             }
             Expand::Some(keys) => {
                 tmp.clear();
-                chat::render(&sh.ds, e, &mut tmp);
+                chat::render_with(&sh.ds, e, numeric, &mut tmp);
                 let full: serde_json::Map<String, Value> =
                     serde_json::from_slice(&tmp).unwrap_or_default();
                 let sub: serde_json::Map<String, Value> = full
