@@ -3,6 +3,7 @@
 mod util;
 
 mod commands;
+mod live_edge;
 mod read;
 mod resilience;
 mod schemas;

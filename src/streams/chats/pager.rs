@@ -122,6 +122,14 @@ impl Pager for SlicePager {
                 slice.fetched = max.clone();
             }
             slice.chats_fetched = slice.chats_fetched.saturating_add(page.chats.len() as u64);
+            if slice.first_seen.is_none() {
+                slice.first_seen = page
+                    .chats
+                    .iter()
+                    .filter_map(|c| c.pos.as_ref())
+                    .map(|p| p.secs)
+                    .min();
+            }
             page.end = slice.end;
         }
         Ok(page)

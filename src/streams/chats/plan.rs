@@ -16,6 +16,9 @@ pub struct Slice {
     pub done: Position,
     /// Chats fetched so far, to estimate how much is left.
     pub chats_fetched: u64,
+    /// The second of the first chat fetched: density is measured from where the data is, not
+    /// from the slice start (which may lie years before the first chat).
+    pub first_seen: Option<i64>,
     pub finished: bool,
 }
 
@@ -27,13 +30,15 @@ impl Slice {
             start,
             end,
             chats_fetched: 0,
+            first_seen: None,
             finished: false,
         }
     }
 
     /// Chats expected between what was fetched and the end, from the density seen so far.
     fn expected_remaining(&self, ceiling: i64) -> u64 {
-        let seen_secs = self.fetched.secs.saturating_sub(self.start.secs).max(1) as u64;
+        let from = self.first_seen.unwrap_or(self.start.secs);
+        let seen_secs = self.fetched.secs.saturating_sub(from).max(1) as u64;
         let left = self
             .end
             .unwrap_or(ceiling)
@@ -135,6 +140,20 @@ mod tests {
         assert!(p.split(10_000_000).is_none());
         // Nothing fetched yet: no estimate, no split.
         let mut p = progress(vec![slice(0, None, 0, 0)]);
+        assert!(p.split(10_000_000).is_none());
+    }
+
+    #[test]
+    fn density_is_measured_from_the_first_chat_not_the_slice_start() {
+        // 2,000 chats fetched in the 100,000 s since the first chat, years after the start.
+        let mut late = slice(0, None, 9_500_000, 2_000);
+        late.first_seen = Some(9_400_000);
+        assert_eq!(late.expected_remaining(10_000_000), 10_000);
+        let mut p = progress(vec![late]);
+        assert_eq!(p.split(10_000_000), Some(1));
+        assert_eq!(p.slices[1].start, Position::start_of(9_750_000));
+        // Measured from the slice start the same data looks too thin to split.
+        let mut p = progress(vec![slice(0, None, 9_500_000, 2_000)]);
         assert!(p.split(10_000_000).is_none());
     }
 
