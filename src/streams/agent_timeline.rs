@@ -218,7 +218,8 @@ impl Pager for Timeline<'_> {
                 if us > *at || (us == *at && !self.agents.contains(&item.agent)) {
                     fresh += 1;
                 }
-                if self.already_emitted(&item.agent, us) {
+                // Before the request cursor: a repeat (the export starts at `at`, inclusive).
+                if us < *at || self.already_emitted(&item.agent, us) {
                     continue;
                 }
                 if us >= self.ceiling && self.window.len() >= MAX_WINDOW {

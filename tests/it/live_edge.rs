@@ -160,3 +160,60 @@ fn a_2099_update_timestamp_never_moves_the_state() {
     let third = sync(&sb, Some(&second.state_file()));
     assert_eq!(third.records("chats").len(), 0);
 }
+
+/// issue 11: an agent_timeline whose records repeat while `end_time` advances stops with a clear
+/// error after two requests instead of looping; each record is emitted once.
+#[test]
+fn a_stuck_agent_timeline_stops_instead_of_looping() {
+    let sb = sandbox_with(|c| {
+        c.chats = 10;
+        c.agent_timeline = 1500;
+        c.faults.timeline_stuck = true;
+    });
+    let cat = catalog(&["agent_timeline"], "incremental");
+    let run = run("read", &[("config", &config(&sb)), ("catalog", &cat)]);
+    assert_ne!(run.code, 0);
+    let message = run.errors()[0]["trace"]["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(message.contains("incremental/agent_timeline"), "{message}");
+    let records = run.records("agent_timeline");
+    assert_eq!(records.len(), 1000);
+    assert_eq!(
+        sorted_unique(&records, &["id"]).len(),
+        1000,
+        "no record twice"
+    );
+    let requests = sb
+        .stats()
+        .by_resource
+        .get("agent_timeline")
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(requests, 2, "{:?}", sb.stats().by_resource);
+}
+
+/// issue 11: chats without `id` at the end of a full page and in the middle of the next are
+/// skipped with one warning; paging goes on and every other chat arrives once.
+#[test]
+fn chats_without_id_anywhere_in_a_page_are_one_rule() {
+    let sb = sandbox_with(|c| {
+        c.chats = 2500;
+        c.chats_without_id = vec![999, 1500];
+    });
+    let run = sync(&sb, None);
+    let got = ids(&run.records("chats"), "id");
+    assert_eq!(got.len(), 2498);
+    assert_eq!(got.iter().collect::<BTreeSet<_>>().len(), 2498);
+    let warnings: Vec<&Value> = run
+        .of_type("LOG")
+        .into_iter()
+        .filter(|m| {
+            m["log"]["message"]
+                .as_str()
+                .is_some_and(|t| t.contains("without an id"))
+        })
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+}
