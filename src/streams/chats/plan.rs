@@ -58,6 +58,9 @@ pub struct Progress {
 /// Slices shorter than this are not split further.
 const MIN_SLICE_SECS: i64 = 3600;
 
+/// A split leaves the old slice at most this many times the span it has seen chats in.
+const AHEAD: i64 = 4;
+
 /// A slice is split only when it is expected to hold at least this many more chats.
 const MIN_SPLIT_CHATS: u64 = 4 * LIMIT as u64;
 
@@ -83,7 +86,7 @@ impl Progress {
         }
     }
 
-    /// Halves the unfinished slice expected to hold the most chats, when it should still fill a
+    /// Splits the unfinished slice expected to hold the most chats, when it should still fill a
     /// few pages (every split costs one partly used page). Returns the new slice's index.
     pub fn split(&mut self, ceiling: i64) -> Option<usize> {
         let (index, expected) = self
@@ -98,7 +101,16 @@ impl Progress {
         if expected < MIN_SPLIT_CHATS || remaining < 2 * MIN_SLICE_SECS {
             return None;
         }
-        let cut = old.fetched.secs + remaining / 2;
+        // Cut near the data, not at the time midpoint: at most AHEAD times the span the slice
+        // has seen chats in, so a split of a range whose chats lie at one end (or in bursts)
+        // lands where chats are, and the new slice's first page is real data.
+        let seen = old
+            .fetched
+            .secs
+            .saturating_sub(old.first_seen.unwrap_or(old.start.secs))
+            .max(1);
+        let ahead = (remaining / 2).min(seen.saturating_mul(AHEAD).max(MIN_SLICE_SECS));
+        let cut = old.fetched.secs.saturating_add(ahead);
         let end = old.end.replace(cut);
         self.slices.push(Slice::new(Position::start_of(cut), end));
         Some(self.slices.len() - 1)
@@ -132,8 +144,9 @@ mod tests {
             slice(100_000, None, 110_000, 1_000),
         ]);
         let i = p.split(300_000).unwrap();
-        assert_eq!(p.slices[1].end, Some(205_000));
-        assert_eq!(p.slices[i].start, Position::start_of(205_000));
+        // 4 x the 10,000 s seen, not half of the 190,000 s left.
+        assert_eq!(p.slices[1].end, Some(150_000));
+        assert_eq!(p.slices[i].start, Position::start_of(150_000));
         assert_eq!(p.slices[i].end, None);
         // Too few chats expected anywhere: no split, however much time is left.
         let mut p = progress(vec![slice(0, None, 100_000, 10)]);
@@ -152,6 +165,12 @@ mod tests {
         let mut p = progress(vec![late]);
         assert_eq!(p.split(10_000_000), Some(1));
         assert_eq!(p.slices[1].start, Position::start_of(9_750_000));
+        // Chats packed at the start of a long range: the cut stays near them.
+        let mut early = slice(0, None, 1_000, 5_000);
+        early.first_seen = Some(0);
+        let mut p = progress(vec![early]);
+        assert_eq!(p.split(100_000_000), Some(1));
+        assert_eq!(p.slices[1].start, Position::start_of(1_000 + 4 * 1_000));
         // Measured from the slice start the same data looks too thin to split.
         let mut p = progress(vec![slice(0, None, 9_500_000, 2_000)]);
         assert!(p.split(10_000_000).is_none());
