@@ -53,6 +53,14 @@ PEER_SPEC_RUNS = env_int("PEER_SPEC_RUNS", 10)
 SKIP_MEMORY = env_flag("SKIP_MEMORY")
 SKIP_BACKFILL = env_flag("SKIP_BACKFILL")
 SKIP_PEER = env_flag("SKIP_PEER")
+SKIP_FULL = env_flag("SKIP_FULL")
+SKIP_LAYOUTS = env_flag("SKIP_LAYOUTS")
+# Data layouts of the latency-bound backfill (sandbox --layout), plus `resume`: the even layout
+# read incrementally from a saved state in the middle of the range (a large backlog).
+LAYOUTS = [x for x in os.environ.get("LAYOUTS", "even,last5,first5,bursts,resume").split(",") if x]
+LAYOUT_CHATS = env_int("LAYOUT_CHATS", 60_000)
+LAYOUT_RPM_LIMIT = env_int("LAYOUT_RPM_LIMIT", 200)
+RESUME_FROM = "2024-07-01T00:00:00Z"
 
 BUDGET_RPM = 200  # Zendesk Chat API budget, requests per minute
 PAGE = 1000  # chats per incremental page
@@ -89,7 +97,7 @@ def log(msg):
 
 
 class Sandbox:
-    def __init__(self, chats, latency_ms=0, lifetime=3600):
+    def __init__(self, chats, latency_ms=0, lifetime=3600, extra=()):
         self.chats = chats
         self.errf = open(OUT / "sandbox.log", "ab")
         args = [
@@ -101,6 +109,7 @@ class Sandbox:
             "--tls-cert", CERT,
             "--tls-key", KEY,
             "--max-lifetime-secs", str(lifetime),
+            *extra,
         ]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.errf)
         line = _readline_with_timeout(self.proc.stdout, 120)
@@ -610,6 +619,65 @@ def summarize_runs(runs):
     }
 
 
+def incremental_catalog(catalog):
+    cat = json.loads(Path(catalog).read_text())
+    for entry in cat["streams"]:
+        entry.update(sync_mode="incremental", cursor_field=["update_timestamp"], destination_sync_mode="append")
+    return write_json(OUT / "catalog-chats-incremental.json", cat)
+
+
+def layout_run(layout, who, catalogs, configs, state):
+    """One backfill of LAYOUT_CHATS chats laid out as `layout`, on a fresh sandbox."""
+    resume = layout == "resume"
+    extra = ["--layout", "even" if resume else layout, "--rpm-limit", str(LAYOUT_RPM_LIMIT)]
+    binary, env = (RUST_BIN, RUST_ENV) if who == "ours" else (PEER_BIN, PEER_ENV)
+    argv = read_argv(binary, configs[who], catalogs[resume]) + (["--state", state] if resume else [])
+    with Sandbox(LAYOUT_CHATS, latency_ms=BACKFILL_LATENCY_MS, lifetime=BACKFILL_TIMEOUT + 600, extra=extra) as sb:
+        r = timed_read(who, argv, env, sb, BACKFILL_TIMEOUT, f"layout-{layout}-{who}", poll=(who == "ours"))
+    r["requests_per_min"] = r["requests"] / r["wall_s"] * 60
+    r["chats_per_min"] = r["records"] / r["wall_s"] * 60
+    r["chats_fraction"] = r["chats_per_min"] / (BUDGET_RPM * PAGE)
+    return r
+
+
+def layouts(catalog, configs):
+    """Latency-bound backfills per data layout, ours and the peer on the same data."""
+    catalogs = {False: catalog, True: incremental_catalog(catalog)}
+    state = write_json(OUT / "state-resume.json", [{"type": "STREAM", "stream": {
+        "stream_descriptor": {"name": "chats"}, "stream_state": {"update_timestamp": RESUME_FROM}}}])
+    res = {"chats": LAYOUT_CHATS, "latency_ms": BACKFILL_LATENCY_MS, "rpm_limit": LAYOUT_RPM_LIMIT, "runs": []}
+    for layout in LAYOUTS:
+        log(f"layout {layout}: {LAYOUT_CHATS:,} chats, {BACKFILL_LATENCY_MS} ms latency, server limit {LAYOUT_RPM_LIMIT}/min")
+        row = {"layout": layout, "ours": layout_run(layout, "ours", catalogs, configs, state)}
+        if not SKIP_PEER:
+            row["peer"] = layout_run(layout, "peer", catalogs, configs, state)
+            if row["peer"]["chats_per_min"]:
+                row["speedup"] = row["ours"]["chats_per_min"] / row["peer"]["chats_per_min"]
+        o = row["ours"]
+        log(f"    ours: {o['requests_per_min']:.1f} requests/min ({o['requests_per_min'] / BUDGET_RPM:.1%}), "
+            f"{o['chats_fraction']:.1%} of {BUDGET_RPM * PAGE:,} chats/min, {o['responses_429']} 429s; "
+            f"speedup {row.get('speedup', float('nan')):.1f}x")
+        res["runs"].append(row)
+        write_json(OUT / "results-layouts.json", res)
+    return res
+
+
+def render_layouts(x):
+    L = [f"## Backfill by data layout: {x['chats']:,} chats, {x['latency_ms']} ms latency, server limit {x['rpm_limit']}/min", "",
+         "| layout | ours wall s | records | requests | requests/min | of budget | chats of 200,000/min | 429s | peer wall s | peer records | speedup |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in x["runs"]:
+        o, p = r["ours"], r.get("peer") or {}
+        L.append(f"| {r['layout']} | {o['wall_s']:.1f} | {o['records']:,} | {o['requests']} | {o['requests_per_min']:.1f} | "
+                 f"{o['requests_per_min'] / BUDGET_RPM:.1%} | {o['chats_fraction']:.1%} | {o['responses_429']} | "
+                 f"{p.get('wall_s', float('nan')):.1f} | {p.get('records', 0):,} | {r.get('speedup', float('nan')):.1f}x |"
+                 + ("" if o["ok"] else " **FAILED**"))
+    L.append("")
+    L.append(f"`resume`: the even layout read incrementally from `{{\"update_timestamp\": \"{RESUME_FROM}\"}}` (about half the chats). "
+             "Layouts: even over 2024; last5/first5: all chats in the last/first 5% of the range; bursts: four 1% bursts with empty gaps.")
+    return "\n".join(L) + "\n"
+
+
 def main():
     started = time.perf_counter()
     R = {"environment": environment(), "settings": {
@@ -625,6 +693,17 @@ def main():
         "default": write_json(OUT / "config-rust-backfill-default.json", BASE_CONFIG),
         "1": write_json(OUT / "config-rust-backfill-1.json", dict(BASE_CONFIG, backfill_concurrency=1)),
     }
+
+    if SKIP_FULL:
+        with Sandbox(1000, lifetime=600) as sb:
+            catalog = build_catalog()
+        if not SKIP_LAYOUTS:
+            R["layouts"] = layouts(catalog, {"ours": cfg_rust, "peer": cfg_peer})
+            md = render_layouts(R["layouts"])
+            (OUT / "results-layouts.md").write_text(md)
+            print(md)
+        write_json(OUT / "results.json", R)
+        return 0
 
     # --- spec + full sync on one sandbox with CHATS chats -----------------------------------
     log(f"starting the sandbox with {CHATS:,} chats on https://{HOST}:443")
@@ -695,6 +774,10 @@ def main():
             bf["runs"].append(r)
         R["backfill"] = bf
 
+    if not SKIP_LAYOUTS:
+        R["layouts"] = layouts(catalog, {"ours": cfg_rust, "peer": cfg_peer})
+        write_json(OUT / "results.json", R)
+
     # --- targets ---------------------------------------------------------------------------
     T = []
     fs = R.get("full_sync", {})
@@ -713,7 +796,7 @@ def main():
     R["elapsed_s"] = time.perf_counter() - started
 
     write_json(OUT / "results.json", R)
-    md = render(R)
+    md = render(R) + (render_layouts(R["layouts"]) if R.get("layouts") else "")
     (OUT / "results.md").write_text(md)
     print(md)
     log(f"done in {R['elapsed_s'] / 60:.1f} min; wrote {OUT / 'results.md'} and {OUT / 'results.json'}")

@@ -8,7 +8,7 @@ use super::cursor::{secs_to_iso, value_to_secs};
 
 /// A position in the export order: (`update_timestamp` second, chat id). An empty id sorts
 /// before every chat of that second.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {
     pub secs: i64,
     pub id: String,

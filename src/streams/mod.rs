@@ -10,6 +10,7 @@ pub mod cursor;
 pub mod driver;
 pub mod export;
 pub mod inject;
+pub mod live_edge;
 pub mod paging;
 pub mod records;
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod commands;
 mod exports;
 mod fake_server;
 mod hardening;
+mod live_edge;
 mod progress;
 mod read;
 mod resilience;

@@ -1,0 +1,350 @@
+//! Scripted-export unit tests of the chat reader's paging edge cases and live edge.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::streams::cursor::{micros_to_iso, value_to_secs};
+use crate::streams::live_edge::EXPORT_MIN_AGE_SECS;
+use crate::streams::scripted::{page, param, Harness, Scripted};
+
+const NOW: i64 = 1_000_000;
+const CEILING: i64 = NOW - EXPORT_MIN_AGE_SECS;
+
+#[derive(Clone, Default)]
+struct Faults {
+    ignore_start_id: bool,
+    reverse: bool,
+    overlap: bool,
+}
+
+/// Chats as (second, id, µs fraction); sorted on every answer.
+type Rows = Arc<Mutex<Vec<(i64, String, i64)>>>;
+
+fn rows(list: &[(i64, &str)]) -> Rows {
+    Arc::new(Mutex::new(
+        list.iter()
+            .map(|(s, id)| (*s, (*id).to_owned(), 0))
+            .collect(),
+    ))
+}
+
+fn chat_json(secs: i64, id: &str, frac: i64) -> Value {
+    let ts = micros_to_iso(secs * 1_000_000 + frac);
+    json!({"id": id, "update_timestamp": ts, "history": [{"msg": id}]})
+}
+
+/// The export over `rows`, `size` chats per page (a full page says count 1000).
+fn export(rows: Rows, size: usize, faults: Faults) -> Scripted {
+    Scripted::new(move |_, q| {
+        let start: i64 = param(q, "start_time")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let start_id = param(q, "start_id").filter(|_| !faults.ignore_start_id);
+        let mut all = rows.lock().map(|r| r.clone()).unwrap_or_default();
+        all.sort();
+        let after = |r: &(i64, String, i64)| match start_id {
+            Some(sid) => (r.0, r.1.as_str()) > (start, sid),
+            None => r.0 >= start,
+        };
+        let mut from = all.iter().position(after).unwrap_or(all.len());
+        if faults.overlap && from > 0 && start_id.is_some() {
+            from -= 1;
+        }
+        let mut chats: Vec<Value> = all[from..]
+            .iter()
+            .take(size)
+            .map(|(s, id, f)| chat_json(*s, id, *f))
+            .collect();
+        if faults.reverse {
+            chats.reverse();
+        }
+        let count = if chats.len() == size {
+            1000
+        } else {
+            chats.len()
+        };
+        page(json!({"chats": chats, "count": count, "end_time": start}))
+    })
+}
+
+struct Synced {
+    h: Harness,
+    result: Result<Outcome, Error>,
+}
+
+impl Synced {
+    fn ids(&self) -> Vec<String> {
+        self.h
+            .records("chats")
+            .iter()
+            .filter_map(|r| r["id"].as_str().map(str::to_owned))
+            .collect()
+    }
+    fn state(&self) -> Value {
+        self.h
+            .states("chats")
+            .last()
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+}
+
+async fn sync_with(fetch: Scripted, state: Option<Value>, now: i64, parts: &[Part]) -> Synced {
+    let h = Harness::new(fetch, 0, 1);
+    let members: Vec<Member> = parts
+        .iter()
+        .map(|p| Member {
+            sel: Harness::selection(
+                if *p == Part::Chat {
+                    "chats"
+                } else {
+                    "chat_history"
+                },
+                state.clone(),
+            ),
+            part: *p,
+        })
+        .collect();
+    let result = read_at(&h.ctx, &members, Edge::at(now)).await;
+    Synced { h, result }
+}
+
+async fn sync(rows: &Rows, size: usize, state: Option<Value>, now: i64) -> Synced {
+    sync_with(
+        export(rows.clone(), size, Faults::default()),
+        state,
+        now,
+        &[Part::Chat],
+    )
+    .await
+}
+
+fn no_duplicates(ids: &[String]) {
+    let set: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(set.len(), ids.len(), "duplicates in {ids:?}");
+}
+
+fn frontier_secs(state: &Value) -> i64 {
+    value_to_secs(&state["update_timestamp"]).unwrap_or(i64::MAX)
+}
+
+#[tokio::test]
+async fn ties_across_pages_and_empty_exports() {
+    let list: Vec<(i64, String)> = (0..10).map(|i| (500, format!("c{i:02}"))).collect();
+    let r = rows(
+        &list
+            .iter()
+            .map(|(s, i)| (*s, i.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    let s = sync(&r, 3, None, NOW).await;
+    assert!(s.result.is_ok(), "{:?}", s.result);
+    assert_eq!(s.ids().len(), 10);
+    no_duplicates(&s.ids());
+    // 4 pages of 3 and the short one.
+    assert_eq!(s.h.ctx.fetch.requests(), 4);
+    let empty = sync(&rows(&[]), 3, None, NOW).await;
+    assert!(empty.result.is_ok());
+    assert!(empty.ids().is_empty());
+    assert_eq!(
+        frontier_secs(&empty.state()),
+        0,
+        "nothing committed without chats"
+    );
+}
+
+#[tokio::test]
+async fn a_page_that_never_advances_is_an_error_after_two_requests() {
+    let r = rows(&[(5, "a"), (5, "b"), (5, "c"), (6, "d")]);
+    let faults = Faults {
+        ignore_start_id: true,
+        ..Faults::default()
+    };
+    let s = sync_with(export(r, 3, faults), None, NOW, &[Part::Chat]).await;
+    let err = s.result.as_ref().map(|_| ()).unwrap_err().to_string();
+    assert!(err.contains(PATH) && err.contains("secs: 5"), "{err}");
+    assert_eq!(s.ids(), vec!["a", "b", "c"]);
+    assert_eq!(s.h.ctx.fetch.requests(), 2);
+}
+
+#[tokio::test]
+async fn reordered_and_overlapping_pages_emit_each_chat_once() {
+    let list: Vec<(i64, &str)> = vec![
+        (1, "a"),
+        (2, "b"),
+        (2, "c"),
+        (3, "d"),
+        (4, "e"),
+        (4, "f"),
+        (9, "g"),
+    ];
+    for faults in [
+        Faults {
+            reverse: true,
+            ..Faults::default()
+        },
+        Faults {
+            overlap: true,
+            ..Faults::default()
+        },
+        Faults {
+            overlap: true,
+            reverse: true,
+            ..Faults::default()
+        },
+    ] {
+        let s = sync_with(export(rows(&list), 2, faults), None, NOW, &[Part::Chat]).await;
+        assert!(s.result.is_ok(), "{:?}", s.result);
+        let mut ids = s.ids();
+        no_duplicates(&ids);
+        ids.sort();
+        assert_eq!(ids, vec!["a", "b", "c", "d", "e", "f", "g"]);
+    }
+}
+
+#[tokio::test]
+async fn a_chat_without_id_at_the_end_of_a_page_is_skipped_with_one_warning() {
+    let fetch = Scripted::new(|_, q| {
+        let start = param(q, "start_time").unwrap_or("0").to_owned();
+        let (chats, count) = match (start.as_str(), param(q, "start_id")) {
+            (_, None) => (
+                vec![
+                    chat_json(1, "a", 0),
+                    json!({"update_timestamp": micros_to_iso(2_000_000)}),
+                ],
+                1000,
+            ),
+            ("1", Some("a")) => (vec![chat_json(3, "b", 0), json!({"note": "no id"})], 1000),
+            _ => (vec![chat_json(4, "c", 0)], 1),
+        };
+        page(json!({"chats": chats, "count": count}))
+    });
+    let s = sync_with(fetch, None, NOW, &[Part::Chat]).await;
+    assert!(s.result.is_ok(), "{:?}", s.result);
+    assert_eq!(s.ids(), vec!["a", "b", "c"]);
+    let warnings = s.h.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("2 chat(s) without an id"),
+        "{warnings:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_ceiling_holds_the_state_and_late_chats_come_back_once() {
+    // A page boundary exactly at the ceiling second.
+    let r = rows(&[
+        (CEILING - 1, "m"),
+        (CEILING, "p"),
+        (CEILING, "r"),
+        (CEILING + 30, "x"),
+    ]);
+    let first = sync(&r, 2, None, NOW).await;
+    assert!(first.result.is_ok(), "{:?}", first.result);
+    assert_eq!(first.ids(), vec!["m", "p", "r", "x"]);
+    let state = first.state();
+    assert_eq!(
+        frontier_secs(&state),
+        CEILING,
+        "chats seen past it: everything before is read"
+    );
+    assert_eq!(state["window"].as_array().map(Vec::len), Some(3), "{state}");
+    // Indexed late: a lower id in an already-read second, and one before an emitted chat.
+    // "x" is updated again; "r" is unchanged.
+    {
+        let mut rows = r.lock().unwrap();
+        rows.push((CEILING, "a".into(), 0));
+        rows.push((CEILING + 10, "k".into(), 0));
+        rows.retain(|row| row.1 != "x");
+        rows.push((CEILING + 90, "x".into(), 0));
+    }
+    let second = sync(&r, 2, Some(state), NOW + 120).await;
+    assert!(second.result.is_ok(), "{:?}", second.result);
+    assert_eq!(second.ids(), vec!["a", "k", "x"]);
+    let state2 = second.state();
+    assert_eq!(
+        state2["update_timestamp"],
+        crate::streams::cursor::secs_to_iso(CEILING + 90)
+    );
+    assert_eq!(state2["start_id"], "x");
+    assert!(
+        state2["window"].is_null(),
+        "all before the new ceiling: {state2}"
+    );
+    let third = sync(&r, 2, Some(state2), NOW + 600).await;
+    assert!(third.ids().is_empty(), "{:?}", third.ids());
+}
+
+#[tokio::test]
+async fn a_2099_chat_is_emitted_once_and_never_moves_the_state() {
+    let y2099 = 4_070_908_800;
+    let r = rows(&[(100, "a"), (y2099, "z")]);
+    let first = sync(&r, 2, None, NOW).await;
+    assert_eq!(first.ids(), vec!["a", "z"]);
+    assert_eq!(
+        first
+            .h
+            .warnings()
+            .iter()
+            .filter(|w| w.contains("future"))
+            .count(),
+        1
+    );
+    assert_eq!(frontier_secs(&first.state()), CEILING);
+    r.lock().unwrap().push((NOW + 50, "b".into(), 0));
+    let second = sync(&r, 2, Some(first.state()), NOW + 100).await;
+    assert_eq!(
+        second.ids(),
+        vec!["b"],
+        "later chats arrive, the 2099 one is not repeated"
+    );
+    assert!(frontier_secs(&second.state()) <= NOW + 100 - EXPORT_MIN_AGE_SECS);
+    assert_eq!(second.state()["window"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn a_kill_between_any_two_pages_resumes_exactly() {
+    let list: Vec<(i64, String)> = (0..23).map(|i| (100 + i / 3, format!("c{i:02}"))).collect();
+    let r = rows(
+        &list
+            .iter()
+            .map(|(s, i)| (*s, i.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    let expected: BTreeSet<String> = list.iter().map(|(_, i)| i.clone()).collect();
+    let full = sync_with(
+        export(r.clone(), 4, Faults::default()),
+        None,
+        NOW,
+        &[Part::Chat, Part::History],
+    )
+    .await;
+    assert!(full.result.is_ok());
+    let messages = full.h.messages();
+    let mut before: Vec<String> = Vec::new();
+    let mut kills = 0;
+    for m in &messages {
+        if m["type"] == "RECORD" && m["record"]["stream"] == "chats" {
+            before.push(m["record"]["data"]["id"].as_str().unwrap_or("").to_owned());
+        }
+        if m["type"] != "STATE" || m["state"]["stream"]["stream_descriptor"]["name"] != "chats" {
+            continue;
+        }
+        kills += 1;
+        let state = m["state"]["stream"]["stream_state"].clone();
+        let resumed = sync(&r, 4, Some(state), NOW).await;
+        let after = resumed.ids();
+        no_duplicates(&after);
+        let union: BTreeSet<String> = before.iter().chain(&after).cloned().collect();
+        assert_eq!(union, expected, "kill after state {kills}");
+        assert!(
+            after.iter().all(|id| !before.contains(id)),
+            "kill after state {kills}: committed chats repeated"
+        );
+    }
+    assert_eq!(kills, 6);
+    assert_eq!(full.h.records("chat_history").len(), 23);
+}
