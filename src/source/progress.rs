@@ -2,7 +2,6 @@
 //! cursor has reached, the estimated share done) and the client's request counts, on stderr and
 //! as a LOG message, so a `docker run` user and the platform both see a long sync move.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,25 +9,10 @@ use tokio::task::JoinHandle;
 
 use crate::client::Client;
 use crate::protocol::{AirbyteMessage, LogLevel, Output};
-use crate::streams::tracker::{count, Tracker};
+use crate::streams::tracker::Tracker;
 
 /// How often progress is reported.
 pub const EVERY: Duration = Duration::from_secs(10);
-
-/// "12 requests, 1 retry, 0 rate-limit waits".
-pub fn client_counts(client: &Client) -> String {
-    let s = &client.stats;
-    format!(
-        "{}, {}, {}",
-        count(s.requests.load(Ordering::Relaxed), "request", "requests"),
-        count(s.retries.load(Ordering::Relaxed), "retry", "retries"),
-        count(
-            s.throttled.load(Ordering::Relaxed),
-            "rate-limit wait",
-            "rate-limit waits"
-        ),
-    )
-}
 
 /// The progress report of the streams still running, if any.
 pub fn report(trackers: &[Tracker], client: &Client) -> Option<String> {
@@ -38,7 +22,7 @@ pub fn report(trackers: &[Tracker], client: &Client) -> Option<String> {
         .map(Tracker::progress_line)
         .collect();
     (!lines.is_empty())
-        .then(|| format!("Progress: {}; {}", lines.join("; "), client_counts(client)))
+        .then(|| format!("Progress: {}; {}", lines.join("; "), client.stats.summary()))
 }
 
 /// Starts the reporter; abort the handle when the read ends.

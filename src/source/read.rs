@@ -65,12 +65,8 @@ fn load_state(path: Option<&Path>, out: &Output) -> Result<InputState, Error> {
         return Ok(InputState::default());
     };
     let text = super::read_input(path, "state", Error::Input)?;
-    let state = InputState::parse(&text).map_err(|e| {
-        Error::Input(format!(
-            "{e}. Pass a state saved by this connector (the platform's array of state messages, one state message, or the STATE lines of a previous read), or none."
-        ))
-    })?;
-    if state == InputState::default() {
+    let state = InputState::parse(&text).map_err(|e| Error::Input(e.to_string()))?;
+    if state.is_empty() {
         out.emit(&AirbyteMessage::log(
             LogLevel::Info,
             format!(
@@ -220,7 +216,7 @@ pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error>
     tracing::info!(
         "read finished in {:.1?}: {}",
         started.elapsed(),
-        progress::client_counts(&client)
+        client.stats.summary()
     );
     verdict(summary, &config)
 }

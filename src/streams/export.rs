@@ -5,13 +5,14 @@
 //!
 //! The live edge: the export may still gain items for its last minutes (it refuses a
 //! `start_time` under 5 minutes old for that reason), so the committed cursor never passes the
-//! ceiling, the start of the sync minus [`EXPORT_MIN_AGE_SECS`]. Items beyond the ceiling are
-//! emitted at once, and remembered in the state (`seen`: their (id, second) pairs, at most
-//! [`MAX_SEEN`]) so that the next sync, which reads that window again, emits an item again only
-//! when it is new or changed. An item with a future timestamp stays beyond the ceiling until
-//! its time has passed: emitted once, warned about once per sync, never moving the state.
+//! ceiling of [`live_edge`]. Items beyond the ceiling are emitted at once, and remembered in the
+//! state's `window` (their (id, second) pairs, at most [`MAX_WINDOW`]; past it, items beyond the
+//! ceiling wait for the next sync) so that the next sync, which reads that window again, emits
+//! an item again only when it is new or changed. An item with a future timestamp stays beyond
+//! the ceiling until its time has passed: emitted once, warned about once per sync, never
+//! moving the state.
 //!
-//! State: `{"timestamp": "2024-06-15T12:00:00Z", "start_id": "...", "seen": [["id", 1718452800]]}`.
+//! State: `{"timestamp": "2024-06-15T12:00:00Z", "start_id": "...", "window": [["id", 1718452800]]}`.
 
 use std::collections::BTreeSet;
 
@@ -21,17 +22,14 @@ use serde_json::{json, Value};
 
 use super::coverage::Position;
 use super::cursor::{iso_to_secs, secs_to_iso, value_to_secs};
-use super::driver::{decode, unreadable_state, Ctx, Outcome, Selection, EXPORT_MIN_AGE_SECS};
+use super::driver::{decode, unreadable_state, Ctx, Outcome, Selection};
+use super::live_edge::{self, Edge, MAX_WINDOW};
 use super::paging::{self, Pager};
 use super::tracker::count;
 use super::Fetch;
 use crate::error::Error;
 use crate::protocol::output::Writer;
 use crate::protocol::{AirbyteMessage, LogLevel};
-
-/// The most (id, second) pairs the state remembers beyond the ceiling. Past it the set is
-/// dropped: the window is then emitted again next time (repeats, never losses).
-pub const MAX_SEEN: usize = 10_000;
 
 /// The export's maximum page size.
 const LIMIT: usize = 1000;
@@ -48,8 +46,7 @@ pub async fn read<F: Fetch>(
     sel: Selection,
     export: &'static Export,
 ) -> Result<Outcome, Error> {
-    let now = chrono::Utc::now().timestamp();
-    let mut pager = TimeId::new(sel, export, ctx.start_date.timestamp(), now)?;
+    let mut pager = TimeId::new(sel, export, ctx.start_date.timestamp(), Edge::now())?;
     let outcome = paging::run(ctx, &mut pager).await;
     pager.report(ctx)?;
     outcome
@@ -61,12 +58,11 @@ struct TimeId {
     export: &'static Export,
     /// Items at or before this position were committed by an earlier page or sync.
     committed: Position,
-    /// Items after this second are not final yet.
-    ceiling: i64,
+    /// Items from this second on are not final yet.
+    edge: Edge,
     /// (id, second) pairs emitted beyond the ceiling: by earlier syncs, then by this one.
     seen_before: BTreeSet<(String, i64)>,
     seen_now: BTreeSet<(String, i64)>,
-    future: Option<i64>,
     without_key: u64,
 }
 
@@ -77,31 +73,26 @@ struct Item<'a> {
 }
 
 impl TimeId {
-    fn new(sel: Selection, export: &'static Export, start: i64, now: i64) -> Result<Self, Error> {
-        let ceiling = now.saturating_sub(EXPORT_MIN_AGE_SECS);
+    fn new(sel: Selection, export: &'static Export, start: i64, edge: Edge) -> Result<Self, Error> {
         let (committed, seen_before) = resume(&sel, start)?;
         Ok(Self {
             sel,
             export,
-            committed: committed.min(Position::start_of(ceiling)),
-            ceiling,
+            committed: committed.min(Position::start_of(edge.ceiling_secs)),
+            edge,
             seen_before,
             seen_now: BTreeSet::new(),
-            future: None,
             without_key: 0,
         })
     }
 
-    /// Warns once about items without a place and about future timestamps.
+    /// Warns once about items without a place.
     fn report<F>(&self, ctx: &Ctx<F>) -> Result<(), Error> {
         let name = self.sel.name;
         let mut warnings = Vec::new();
         if self.without_key > 0 {
             let n = count(self.without_key, "item", "items");
             warnings.push(format!("Stream {name}: {n} without an id or timestamp were not emitted (they cannot be keyed or placed on the cursor)."));
-        }
-        if let Some(secs) = self.future {
-            warnings.push(format!("Stream {name}: an item has a timestamp in the future ({}); it was emitted, and later syncs read it again until that time has passed.", secs_to_iso(secs)));
         }
         for why in warnings {
             tracing::warn!("{why}");
@@ -116,14 +107,10 @@ impl TimeId {
         *pos <= self.committed || self.seen_before.contains(&key) || self.seen_now.contains(&key)
     }
 
-    /// Records the emission of an item beyond the ceiling; its place stays uncommitted.
-    fn remember(&mut self, pos: &Position) {
-        if pos.secs >= self.ceiling {
-            self.seen_now.insert((pos.id.clone(), pos.secs));
-            if pos.secs > chrono::Utc::now().timestamp() {
-                self.future = Some(self.future.map_or(pos.secs, |f| f.max(pos.secs)));
-            }
-        }
+    /// True when an item beyond the ceiling must wait for the next sync (the window is full).
+    fn window_full(&self, pos: &Position) -> bool {
+        pos.secs >= self.edge.ceiling_secs
+            && self.seen_before.len() + self.seen_now.len() >= MAX_WINDOW
     }
 
     fn state(&self) -> Value {
@@ -137,8 +124,8 @@ impl TimeId {
             .chain(&self.seen_now)
             .filter(|(_, secs)| *secs >= self.committed.secs)
             .collect();
-        if !seen.is_empty() && seen.len() <= MAX_SEEN {
-            state["seen"] = json!(seen);
+        if !seen.is_empty() {
+            state["window"] = json!(seen);
         }
         state
     }
@@ -161,12 +148,8 @@ fn resume(sel: &Selection, start: i64) -> Result<(Position, BTreeSet<(String, i6
         })?,
     };
     let id = state.get("start_id").and_then(Value::as_str).unwrap_or("");
-    let seen = state
-        .get("seen")
-        .and_then(Value::as_array)
+    let seen = live_edge::pairs_from_state(state.get("window"), value_to_secs)
         .into_iter()
-        .flatten()
-        .filter_map(|pair| Some((pair.get(0)?.as_str()?.to_owned(), pair.get(1)?.as_i64()?)))
         .collect();
     let pos = Position {
         secs,
@@ -190,10 +173,11 @@ impl Pager for TimeId {
     }
     fn query(&self, at: &Position) -> Vec<(&'static str, String)> {
         // The export refuses a start under 5 minutes old: start at the ceiling instead.
-        let clamped = at.secs > self.ceiling;
+        let ceiling = self.edge.ceiling_secs;
+        let clamped = at.secs > ceiling;
         let mut query = vec![
             ("limit", LIMIT.to_string()),
-            ("start_time", at.secs.min(self.ceiling).to_string()),
+            ("start_time", at.secs.min(ceiling).to_string()),
         ];
         if !clamped && !at.id.is_empty() {
             query.push(("start_id", at.id.clone()));
@@ -238,21 +222,26 @@ impl Pager for TimeId {
             if pos > *at {
                 fresh += 1;
             }
-            if !self.already_emitted(&pos) {
+            let ceiling = self.edge.ceiling_secs;
+            if !self.already_emitted(&pos) && !self.window_full(&pos) {
                 self.sel.tracker.record(out, item.raw, emitted_at)?;
-                self.remember(&pos);
+                if pos.secs >= ceiling {
+                    self.edge.check_future(self.sel.name, pos.secs, out)?;
+                    self.seen_now.insert((pos.id.clone(), pos.secs));
+                }
             }
             // Items come in order: everything up to a final one is now emitted.
-            if pos.secs < self.ceiling && pos > self.committed {
+            if pos.secs < ceiling && pos > self.committed {
                 self.committed = pos;
             }
         }
         Ok(fresh)
     }
     fn commit(&mut self, out: &mut Writer<'_>, last: bool) -> Result<(), Error> {
-        if last && self.committed.secs < self.ceiling {
+        let ceiling = self.edge.ceiling_secs;
+        if last && self.committed.secs < ceiling {
             // The whole export up to the ceiling has been read.
-            self.committed = Position::start_of(self.ceiling);
+            self.committed = Position::start_of(ceiling);
         }
         let state = self.state();
         self.sel.tracker.state(out, state)
