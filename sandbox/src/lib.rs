@@ -18,7 +18,7 @@ mod pools;
 mod server;
 mod tls;
 
-pub use config::{BodyStyle, Faults, Layout, SandboxConfig, Shapes, RESOURCES};
+pub use config::{BodyStyle, Faults, Layout, SandboxConfig, Shapes, ENDPOINTS, RESOURCES};
 pub use server::{ChatVersion, Stats};
 
 use server::Shared;
