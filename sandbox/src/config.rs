@@ -237,20 +237,34 @@ impl Default for Faults {
     }
 }
 
-/// The resource (endpoint) names served by the sandbox.
-pub const RESOURCES: [&str; 14] = [
-    "account",
-    "agents",
-    "agent_timeline",
-    "bans",
-    "chats",
-    "conversions",
-    "department_events",
-    "departments",
-    "goals",
-    "roles",
-    "routing_settings",
-    "shortcuts",
-    "skills",
-    "triggers",
+/// Every resource the sandbox serves, with its path under `/api/v2/chat/`: the one list of
+/// resource names (routing, `/_sandbox/expected/{resource}` and the fault lists use it).
+pub const ENDPOINTS: [(&str, &str); 14] = [
+    ("account", "account"),
+    ("agents", "agents"),
+    ("agent_timeline", "incremental/agent_timeline"),
+    ("bans", "bans"),
+    ("chats", "incremental/chats"),
+    ("conversions", "incremental/conversions"),
+    ("department_events", "incremental/department_events"),
+    ("departments", "departments"),
+    ("goals", "goals"),
+    ("roles", "roles"),
+    ("routing_settings", "routing_settings/account"),
+    ("shortcuts", "shortcuts"),
+    ("skills", "skills"),
+    ("triggers", "triggers"),
 ];
+
+/// The resource (endpoint) names served by the sandbox, in `ENDPOINTS` order.
+pub const RESOURCES: [&str; ENDPOINTS.len()] = names(ENDPOINTS);
+
+const fn names<const N: usize>(endpoints: [(&'static str, &'static str); N]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut k = 0;
+    while k < N {
+        out[k] = endpoints[k].0;
+        k += 1;
+    }
+    out
+}

@@ -1,6 +1,16 @@
 //! `zendesk-chat-sandbox`: a deterministic fake of the Zendesk Chat REST API (incremental chat
-//! export, agents, bans, agent timeline, small settings lists, OAuth token rotation) with fault
-//! injection, for integration tests, benchmarks and demos.
+//! export, conversions and department events exports, agents, bans, agent timeline, small
+//! settings lists, OAuth token rotation) with fault injection, for integration tests,
+//! benchmarks and demos.
+//!
+//! Switches beyond the defaults (all off unless set):
+//! - the live edge: late indexing (`index_lag_secs`, `Sandbox::update_chats_late`,
+//!   `index_pending`, `chat_versions`), `future_chats` in 2099, data `layout`s over a
+//!   configurable range;
+//! - real-world payload shapes (`SandboxConfig::shapes`): indented bodies and missing or odd
+//!   fields;
+//! - faults (`Faults`): 5xx, 429, rate limit, latency, 404/403, truncated and HTML bodies,
+//!   numeric timestamps, a stuck agent timeline; and `chats_without_id`.
 //!
 //! ```no_run
 //! use zendesk_chat_sandbox::{Sandbox, SandboxConfig};
@@ -18,7 +28,7 @@ mod pools;
 mod server;
 mod tls;
 
-pub use config::{BodyStyle, Faults, Layout, SandboxConfig, Shapes, RESOURCES};
+pub use config::{BodyStyle, Faults, Layout, SandboxConfig, Shapes, ENDPOINTS, RESOURCES};
 pub use server::{ChatVersion, Stats};
 
 use server::Shared;

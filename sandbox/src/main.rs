@@ -221,13 +221,9 @@ fn shapes(cli: &Cli) -> Result<Shapes, String> {
     Ok(sh)
 }
 
-fn main() {
-    let cli = Cli::parse();
-    let shapes = shapes(&cli).unwrap_or_else(|e| {
-        eprintln!("zendesk-chat-sandbox: {e}");
-        std::process::exit(2);
-    });
-    let cfg = SandboxConfig {
+/// The sandbox configuration the flags describe.
+fn config_of(cli: Cli, shapes: Shapes) -> SandboxConfig {
+    SandboxConfig {
         seed: cli.seed,
         chats: cli.chats,
         tie_chats: cli.tie_chats,
@@ -264,11 +260,21 @@ fn main() {
         range_end_epoch_secs: cli.range_end_epoch_secs,
         shapes,
         chats_without_id: cli.chats_without_id,
-    };
-    let tls = match (cli.tls_cert, cli.tls_key) {
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let shapes = shapes(&cli).unwrap_or_else(|e| {
+        eprintln!("zendesk-chat-sandbox: {e}");
+        std::process::exit(2);
+    });
+    let tls = match (cli.tls_cert.clone(), cli.tls_key.clone()) {
         (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
         _ => None,
     };
+    let (bind, port, max_lifetime_secs) = (cli.bind, cli.port, cli.max_lifetime_secs);
+    let cfg = config_of(cli, shapes);
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
         "zendesk-chat-sandbox: seed={} chats={} tie_chats={} future_chats={} layout={:?} agents={} bans={} agent_timeline={} quirks={} index_lag_secs={}",
@@ -276,14 +282,7 @@ fn main() {
         cfg.agent_timeline, cfg.quirks, cfg.index_lag_secs
     );
     let started = std::time::Instant::now();
-    let sandbox = match Sandbox::spawn_with(
-        cfg,
-        ServeOptions {
-            bind: cli.bind,
-            port: cli.port,
-            tls,
-        },
-    ) {
+    let sandbox = match Sandbox::spawn_with(cfg, ServeOptions { bind, port, tls }) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("zendesk-chat-sandbox: failed to start: {e}");
@@ -299,12 +298,12 @@ fn main() {
     let _ = writeln!(out, "listening on {scheme}://{}", sandbox.addr());
     let _ = out.flush();
     drop(out);
-    if cli.max_lifetime_secs == 0 {
+    if max_lifetime_secs == 0 {
         loop {
             std::thread::sleep(Duration::from_secs(3600));
         }
     }
-    std::thread::sleep(Duration::from_secs(cli.max_lifetime_secs));
+    std::thread::sleep(Duration::from_secs(max_lifetime_secs));
     eprintln!("zendesk-chat-sandbox: max lifetime reached, exiting");
     let stats = sandbox.stats();
     eprintln!(
