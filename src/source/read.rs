@@ -250,6 +250,9 @@ fn finish(out: &Output, sel: &Selection, status: AirbyteStreamStatus) -> Result<
         };
         sel.tracker.state(&mut batch, state)?;
     }
+    for log in sel.tracker.typing().summary(sel.name) {
+        batch.push(&log)?;
+    }
     batch.push(&AirbyteMessage::stream_status(sel.name, status, None))?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::cursor::{iso_to_micros, micros_to_iso, value_to_micros};
 use super::driver::{clamp_export_start, decode, get_optional, Ctx, Outcome, Selection};
-use super::inject::{json_string, with_leading_fields};
+use super::typed::TimelineKeys;
 use super::Fetch;
 use crate::error::Error;
 
@@ -106,6 +106,7 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection) -> Result<Outcome, Er
     let now = chrono::Utc::now().timestamp();
     let (clamped_secs, _) = clamp_export_start(floor.div_euclid(1_000_000), now);
     let mut request_us = floor.min(clamped_secs.saturating_mul(1_000_000));
+    let mut keys = TimelineKeys::resume(boundary.micros, boundary.agents.iter().cloned());
     loop {
         let query = [
             ("fields", "agent_timeline(*)".to_owned()),
@@ -139,14 +140,13 @@ pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection) -> Result<Outcome, Er
                     boundary.agents.insert(agent.clone());
                 }
             }
-            let start_text = match (&item.start_time, micros) {
-                (Value::String(s), _) => s.clone(),
-                (_, Some(us)) => micros_to_iso(us),
-                (other, None) => other.to_string(),
-            };
-            let id = json_string(&format!("{agent}|{start_text}"));
-            let record = with_leading_fields(raw, &[("id", &id)])?;
-            sel.tracker.record(&mut batch, &record, emitted_at)?;
+            match keys.lead(&agent, micros) {
+                Some(lead) => {
+                    sel.tracker
+                        .record_with(&mut batch, raw, &lead.fields(), emitted_at)?
+                }
+                None => sel.tracker.record(&mut batch, raw, emitted_at)?, // keyless: counted
+            }
         }
         let state = if boundary.micros == i64::MIN {
             json!({ "start_time": micros_to_iso(floor) })

@@ -32,7 +32,7 @@ use tokio::sync::Notify;
 use super::coverage::{Coverage, Position};
 use super::cursor::{iso_to_secs, value_to_secs};
 use super::driver::{decode, get_optional, Ctx, Outcome, Selection};
-use super::inject::{json_string, with_leading_fields};
+use super::inject::json_string;
 use super::Fetch;
 use crate::error::Error;
 use crate::protocol::output::Writer;
@@ -557,15 +557,12 @@ fn emit_part(
     };
     for (i, item) in items.iter().enumerate() {
         let position = i.to_string();
-        let row = with_leading_fields(
-            item,
-            &[
-                ("chat_id", &chat_id),
-                ("position", &position),
-                ("update_timestamp", &updated),
-            ],
-        )?;
-        tracker.record(batch, &row, emitted_at)?;
+        let lead = [
+            ("chat_id", chat_id.as_str()),
+            ("position", &position),
+            ("update_timestamp", &updated),
+        ];
+        tracker.record_with(batch, item, &lead, emitted_at)?;
     }
     Ok(())
 }

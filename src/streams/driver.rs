@@ -75,6 +75,7 @@ struct TrackerInner {
     total: AtomicU64,
     running: AtomicBool,
     has_state: AtomicBool,
+    typing: super::typed::TypingStats,
 }
 
 impl Tracker {
@@ -84,6 +85,7 @@ impl Tracker {
             total: AtomicU64::new(0),
             running: AtomicBool::new(false),
             has_state: AtomicBool::new(false),
+            typing: Default::default(),
         }))
     }
 
@@ -123,17 +125,35 @@ impl Tracker {
         self.0.running.store(true, Ordering::Relaxed);
     }
 
-    /// Adds a RECORD.
+    /// Adds a RECORD, typed by the stream's schema (see [`super::typed`]).
     pub fn record(
         &self,
         batch: &mut Writer<'_>,
         data: &RawValue,
         emitted_at: i64,
     ) -> Result<(), Error> {
+        self.record_with(batch, data, &[], emitted_at)
+    }
+
+    /// Adds a RECORD made of `lead` fields (JSON text) followed by the fields of `data`.
+    pub fn record_with(
+        &self,
+        batch: &mut Writer<'_>,
+        data: &RawValue,
+        lead: &[(&str, &str)],
+        emitted_at: i64,
+    ) -> Result<(), Error> {
         self.mark_running(batch)?;
-        batch.push_record(self.0.name, data, emitted_at)?;
-        self.0.total.fetch_add(1, Ordering::Relaxed);
+        let typing = &self.0.typing;
+        if super::typed::emit(batch, self.0.name, typing, data, lead, emitted_at)? {
+            self.0.total.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(())
+    }
+
+    /// Values nulled and records skipped for lack of a key, so far.
+    pub fn typing(&self) -> &super::typed::TypingStats {
+        &self.0.typing
     }
 
     /// Writes a STATE that commits every record of this stream written before it.
@@ -244,14 +264,10 @@ where
         let mut batch = ctx.output.lock();
         let mut max_id = None;
         for raw in &page {
-            #[derive(Deserialize)]
-            struct WithId {
-                id: Value,
-            }
-            let WithId { id } = decode::<WithId>(path, raw.get().as_bytes())?;
-            let id = id_as_i64(&id).ok_or_else(|| {
-                Error::Protocol(format!("{path} returned a record without an integer id"))
-            })?;
+            let Some(id) = super::typed::int_id(raw) else {
+                sel.tracker.record(&mut batch, raw, emitted_at)?; // no key: skipped and counted
+                continue;
+            };
             if id < since {
                 return Err(Error::Protocol(format!(
                     "{path} ignored since_id={since} and returned id {id}; stopping to avoid a loop"

@@ -3,13 +3,17 @@
 //! pages through the [`Fetch`] trait, which the client layer implements.
 
 pub mod agent_timeline;
+pub mod chat_records;
 pub mod chats;
 pub mod coverage;
 pub mod cursor;
 pub mod driver;
 pub mod inject;
+pub mod normalize;
+pub mod quirks;
 pub mod records;
 pub mod simple;
+pub mod typed;
 pub mod types;
 
 use std::future::Future;
@@ -123,7 +127,7 @@ pub const STREAMS: &[StreamInfo] = &[
         incremental: true,
         cursor_field: Some("update_timestamp"),
         primary_key: &["id"],
-        schema: record_schema::<records::Chat>,
+        schema: record_schema::<chat_records::Chat>,
         reader: Reader::Chats(chats::Part::Chat),
     },
     StreamInfo {
@@ -131,7 +135,7 @@ pub const STREAMS: &[StreamInfo] = &[
         incremental: true,
         cursor_field: Some("update_timestamp"),
         primary_key: &["chat_id", "position"],
-        schema: record_schema::<records::ChatHistory>,
+        schema: record_schema::<chat_records::ChatHistory>,
         reader: Reader::Chats(chats::Part::History),
     },
     StreamInfo {
@@ -139,7 +143,7 @@ pub const STREAMS: &[StreamInfo] = &[
         incremental: true,
         cursor_field: Some("update_timestamp"),
         primary_key: &["chat_id", "position"],
-        schema: record_schema::<records::ChatWebpath>,
+        schema: record_schema::<chat_records::ChatWebpath>,
         reader: Reader::Chats(chats::Part::Webpath),
     },
     StreamInfo {
@@ -147,7 +151,7 @@ pub const STREAMS: &[StreamInfo] = &[
         incremental: true,
         cursor_field: Some("update_timestamp"),
         primary_key: &["chat_id", "position"],
-        schema: record_schema::<records::ChatEngagement>,
+        schema: record_schema::<chat_records::ChatEngagement>,
         reader: Reader::Chats(chats::Part::Engagements),
     },
     StreamInfo {
@@ -155,7 +159,7 @@ pub const STREAMS: &[StreamInfo] = &[
         incremental: true,
         cursor_field: Some("update_timestamp"),
         primary_key: &["chat_id", "position"],
-        schema: record_schema::<records::ChatConversion>,
+        schema: record_schema::<chat_records::ChatConversion>,
         reader: Reader::Chats(chats::Part::Conversions),
     },
     StreamInfo {
