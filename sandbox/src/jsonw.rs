@@ -74,7 +74,7 @@ fn escape_into(b: &mut Vec<u8>, s: &[u8]) {
 
 /// Writes a JSON string value.
 #[inline]
-pub fn s(b: &mut Vec<u8>, v: &str) {
+pub fn string(b: &mut Vec<u8>, v: &str) {
     sep(b);
     b.push(b'"');
     escape_into(b, v.as_bytes());
@@ -83,7 +83,7 @@ pub fn s(b: &mut Vec<u8>, v: &str) {
 
 /// Writes a JSON string value from raw bytes (must be valid UTF-8).
 #[inline]
-pub fn sb(b: &mut Vec<u8>, v: &[u8]) {
+pub fn string_bytes(b: &mut Vec<u8>, v: &[u8]) {
     sep(b);
     b.push(b'"');
     escape_into(b, v);
@@ -92,9 +92,9 @@ pub fn sb(b: &mut Vec<u8>, v: &[u8]) {
 
 /// Writes `"k":"v"`.
 #[inline]
-pub fn ks(b: &mut Vec<u8>, k: &str, v: &str) {
+pub fn key_string(b: &mut Vec<u8>, k: &str, v: &str) {
     key(b, k);
-    s(b, v);
+    string(b, v);
 }
 
 /// Writes an unsigned integer without any separator (for use inside a string being built).
@@ -115,14 +115,14 @@ pub fn digits(b: &mut Vec<u8>, mut v: u64) {
 
 /// Writes an unsigned integer value.
 #[inline]
-pub fn u(b: &mut Vec<u8>, v: u64) {
+pub fn uint(b: &mut Vec<u8>, v: u64) {
     sep(b);
     digits(b, v);
 }
 
 /// Writes a signed integer value.
 #[inline]
-pub fn i(b: &mut Vec<u8>, v: i64) {
+pub fn int(b: &mut Vec<u8>, v: i64) {
     sep(b);
     if v < 0 {
         b.push(b'-');
@@ -132,14 +132,14 @@ pub fn i(b: &mut Vec<u8>, v: i64) {
 
 /// Writes `"k":<unsigned>`.
 #[inline]
-pub fn ku(b: &mut Vec<u8>, k: &str, v: u64) {
+pub fn key_uint(b: &mut Vec<u8>, k: &str, v: u64) {
     key(b, k);
-    u(b, v);
+    uint(b, v);
 }
 
 /// Writes a float value (shortest round-trip form; integral values print without a fraction).
 #[inline]
-pub fn f(b: &mut Vec<u8>, v: f64) {
+pub fn float(b: &mut Vec<u8>, v: f64) {
     sep(b);
     if v.is_finite() {
         let _ = write!(b, "{v}");
@@ -180,7 +180,7 @@ pub fn bool(b: &mut Vec<u8>, v: bool) {
 
 /// Writes `"k":true|false`.
 #[inline]
-pub fn kb(b: &mut Vec<u8>, k: &str, v: bool) {
+pub fn key_bool(b: &mut Vec<u8>, k: &str, v: bool) {
     key(b, k);
     bool(b, v);
 }
@@ -194,7 +194,7 @@ pub fn null(b: &mut Vec<u8>) {
 
 /// Writes `"k":null`.
 #[inline]
-pub fn knull(b: &mut Vec<u8>, k: &str) {
+pub fn key_null(b: &mut Vec<u8>, k: &str) {
     key(b, k);
     null(b);
 }
@@ -296,20 +296,59 @@ pub fn iso_us(epoch_us: i64) -> String {
     String::from_utf8(b[1..b.len() - 1].to_vec()).unwrap_or_default()
 }
 
+/// Epoch seconds of a `YYYY-MM-DDTHH:MM:SSZ` string (the form `iso` writes); None otherwise.
+pub fn parse_iso(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y2, m2) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * m2 + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + se)
+}
+
+/// Writes `"YYYY-MM-DDTHH:MM:SS+00:00Z"` (offset and Z: a real-world shape) as a value.
+#[inline]
+pub fn ts_offset_z(b: &mut Vec<u8>, epoch_s: i64) {
+    sep(b);
+    b.push(b'"');
+    iso_body(b, epoch_s);
+    b.extend_from_slice(b"+00:00Z\"");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn parse_iso_inverts_iso() {
+        for t in [0, 1_704_067_200, 1_718_452_799, 4_070_908_800, 951_782_400] {
+            assert_eq!(parse_iso(&iso(t)), Some(t));
+        }
+        assert_eq!(parse_iso("2024-01-01T00:00:00+00:00"), None);
+    }
+
+    #[test]
     fn separators_and_escapes() {
         let mut b = Vec::new();
         obj(&mut b);
-        ks(&mut b, "a", "x\"y\\z\n\u{1}");
+        key_string(&mut b, "a", "x\"y\\z\n\u{1}");
         key(&mut b, "arr");
         arr(&mut b);
-        u(&mut b, 0);
-        i(&mut b, -12);
-        f(&mut b, 1.5);
+        uint(&mut b, 0);
+        int(&mut b, -12);
+        float(&mut b, 1.5);
         secs_us(&mut b, 459_213_926);
         secs_us(&mut b, 3_000_000);
         obj(&mut b);

@@ -1,6 +1,16 @@
 //! `zendesk-chat-sandbox`: a deterministic fake of the Zendesk Chat REST API (incremental chat
-//! export, agents, bans, agent timeline, small settings lists, OAuth token rotation) with fault
-//! injection, for integration tests, benchmarks and demos.
+//! export, conversions and department events exports, agents, bans, agent timeline, small
+//! settings lists, OAuth token rotation) with fault injection, for integration tests,
+//! benchmarks and demos.
+//!
+//! Switches beyond the defaults (all off unless set):
+//! - the live edge: late indexing (`index_lag_secs`, `Sandbox::update_chats_late`,
+//!   `index_pending`, `chat_versions`), `future_chats` in 2099, data `layout`s over a
+//!   configurable range;
+//! - real-world payload shapes (`SandboxConfig::shapes`): indented bodies and missing or odd
+//!   fields;
+//! - faults (`Faults`): 5xx, 429, rate limit, latency, 404/403, truncated and HTML bodies,
+//!   numeric timestamps, a stuck agent timeline; and `chats_without_id`.
 //!
 //! ```no_run
 //! use zendesk_chat_sandbox::{Sandbox, SandboxConfig};
@@ -8,16 +18,18 @@
 //! println!("{}", sb.base_url()); // http://127.0.0.1:PORT/api/v2/chat/
 //! ```
 
+mod bodystyle;
 mod chat;
 mod config;
 mod data;
+mod exports;
 mod jsonw;
 mod pools;
 mod server;
 mod tls;
 
-pub use config::{Faults, SandboxConfig, RESOURCES};
-pub use server::Stats;
+pub use config::{BodyStyle, Faults, Layout, SandboxConfig, Shapes, ENDPOINTS, RESOURCES};
+pub use server::{ChatVersion, Stats};
 
 use server::Shared;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -158,6 +170,40 @@ impl Sandbox {
     /// `"updated"` tag; returns their ids.
     pub fn update_chats(&self, n: usize, at_epoch_secs: Option<i64>) -> Vec<String> {
         self.shared.update_chats(n, at_epoch_secs)
+    }
+
+    /// Late indexing: bumps `n` distinct chats to `at_epoch_secs` (adding the `"updated"` tag);
+    /// each new version is served by the export only from `at + lag`, `lag` drawn uniformly in
+    /// `0..=max_lag_secs` per chat. `expected("chats")` shows them at once; returns their ids.
+    pub fn update_chats_late(
+        &self,
+        n: usize,
+        at_epoch_secs: i64,
+        max_lag_secs: u64,
+    ) -> Vec<String> {
+        self.shared
+            .update_chats_late(n, at_epoch_secs, max_lag_secs)
+    }
+
+    /// Makes every chat version still waiting for the index visible now; returns how many.
+    pub fn index_pending(&self) -> usize {
+        self.shared.index_pending()
+    }
+
+    /// How many chat versions the export does not serve yet.
+    pub fn pending_chats(&self) -> usize {
+        self.shared.pending_chats()
+    }
+
+    /// The chats the export serves at epoch second `t` (latest visible versions, export order).
+    pub fn expected_chats_visible_at(&self, t_epoch_secs: i64) -> Vec<serde_json::Value> {
+        self.shared.expected_chats_visible_at(t_epoch_secs)
+    }
+
+    /// The current version of every chat in export order: id, `update_timestamp`, revision and
+    /// the second from which the export serves it (for "0 lost, 0 emitted twice" checks).
+    pub fn chat_versions(&self) -> Vec<ChatVersion> {
+        self.shared.chat_versions()
     }
 
     /// Replaces the fault settings.

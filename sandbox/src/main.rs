@@ -5,7 +5,9 @@ use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use zendesk_chat_sandbox::{Faults, Sandbox, SandboxConfig, ServeOptions, TlsFiles};
+use zendesk_chat_sandbox::{
+    BodyStyle, Faults, Layout, Sandbox, SandboxConfig, ServeOptions, Shapes, TlsFiles,
+};
 
 /// A deterministic fake Zendesk Chat REST API (for tests, benchmarks and demos).
 #[derive(Parser, Debug)]
@@ -86,6 +88,47 @@ struct Cli {
     /// Incremental `limit` above this is rejected with 400.
     #[arg(long, default_value_t = 1000)]
     max_limit_incremental: u32,
+    /// Late indexing: updated chats become visible in the export this many seconds later.
+    #[arg(long, default_value_t = 0)]
+    index_lag_secs: u64,
+    /// Draw each update's lag uniformly in 0..=--index-lag-secs.
+    #[arg(long)]
+    index_lag_jitter: bool,
+    /// Extra chats with an update_timestamp in 2099.
+    #[arg(long, default_value_t = 0)]
+    future_chats: usize,
+    /// Where the chats lie in the range: even, last5, first5 or bursts.
+    #[arg(long, default_value = "even")]
+    layout: Layout,
+    /// Start of the chats' range: epoch seconds, `now` or `now-SECS` (default 2024-01-01).
+    #[arg(long, value_parser = parse_epoch)]
+    range_start_epoch_secs: Option<i64>,
+    /// End of the chats' range: epoch seconds, `now` or `now-SECS` (default 2024-12-31).
+    #[arg(long, value_parser = parse_epoch)]
+    range_end_epoch_secs: Option<i64>,
+    /// Body spacing: compact, indented or newlines.
+    #[arg(long, default_value = "compact", value_parser = parse_style)]
+    body_style: BodyStyle,
+    /// Resources that get --body-style (default: all; repeatable or comma separated).
+    #[arg(long, value_delimiter = ',')]
+    body_style_resources: Vec<String>,
+    /// Real-world shapes to switch on (repeatable or comma separated): offline_session_dates_offset_z,
+    /// missing_primary_keys, bans_without_created_at, invalid_session_ips, odd_visitor_ids,
+    /// routing_without_auto_accept, billing_without_cycle_and_phone, max_int_ids, or `all`.
+    #[arg(long, value_delimiter = ',')]
+    shape: Vec<String>,
+    /// Resources (chats, bans) where some timestamps are JSON numbers.
+    #[arg(long, value_delimiter = ',')]
+    numeric_timestamps: Vec<String>,
+    /// Resources answered with a 200 HTML page.
+    #[arg(long, value_delimiter = ',')]
+    html_body: Vec<String>,
+    /// Chats served without `id`: positions in the original export order (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    chats_without_id: Vec<usize>,
+    /// agent_timeline serves the same records on every page while end_time advances.
+    #[arg(long)]
+    timeline_stuck: bool,
     /// Exit after this many seconds (0 = never).
     #[arg(long, default_value_t = 3600)]
     max_lifetime_secs: u64,
@@ -107,9 +150,80 @@ fn parse_pair(s: &str) -> Result<(u64, u64), String> {
     ))
 }
 
-fn main() {
-    let cli = Cli::parse();
-    let cfg = SandboxConfig {
+/// Epoch seconds, or `now` / `now-SECS` relative to the start of the process.
+fn parse_epoch(s: &str) -> Result<i64, String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let now = i64::try_from(now).map_err(|e| e.to_string())?;
+    match s.strip_prefix("now") {
+        Some("") => Ok(now),
+        Some(rest) => {
+            let back: i64 = rest
+                .strip_prefix('-')
+                .ok_or_else(|| format!("expected now-SECS, got {s:?}"))?
+                .parse()
+                .map_err(|e| format!("{s:?}: {e}"))?;
+            now.checked_sub(back)
+                .ok_or_else(|| format!("{s:?} is out of range"))
+        }
+        None => s.parse().map_err(|e| format!("{s:?}: {e}")),
+    }
+}
+
+fn parse_style(s: &str) -> Result<BodyStyle, String> {
+    match s {
+        "compact" => Ok(BodyStyle::Compact),
+        "indented" => Ok(BodyStyle::Indented),
+        "newlines" => Ok(BodyStyle::Newlines),
+        _ => Err(format!(
+            "unknown body style {s:?}: expected compact, indented or newlines"
+        )),
+    }
+}
+
+fn shapes(cli: &Cli) -> Result<Shapes, String> {
+    let mut sh = Shapes {
+        body_style: cli.body_style,
+        body_style_resources: cli.body_style_resources.clone(),
+        ..Shapes::default()
+    };
+    for name in &cli.shape {
+        let all = name == "all";
+        let mut known = all;
+        let mut set = |n: &str, flag: &mut bool| {
+            if all || name == n {
+                *flag = true;
+                known = true;
+            }
+        };
+        set(
+            "offline_session_dates_offset_z",
+            &mut sh.offline_session_dates_offset_z,
+        );
+        set("missing_primary_keys", &mut sh.missing_primary_keys);
+        set("bans_without_created_at", &mut sh.bans_without_created_at);
+        set("invalid_session_ips", &mut sh.invalid_session_ips);
+        set("odd_visitor_ids", &mut sh.odd_visitor_ids);
+        set(
+            "routing_without_auto_accept",
+            &mut sh.routing_without_auto_accept,
+        );
+        set(
+            "billing_without_cycle_and_phone",
+            &mut sh.billing_without_cycle_and_phone,
+        );
+        if !known {
+            return Err(format!("unknown --shape {name:?}"));
+        }
+    }
+    Ok(sh)
+}
+
+/// The sandbox configuration the flags describe.
+fn config_of(cli: Cli, shapes: Shapes) -> SandboxConfig {
+    SandboxConfig {
         seed: cli.seed,
         chats: cli.chats,
         tie_chats: cli.tie_chats,
@@ -134,26 +248,41 @@ fn main() {
             forbidden: cli.forbidden,
             malformed_json: cli.malformed_json,
             max_limit_incremental: cli.max_limit_incremental,
+            numeric_timestamps: cli.numeric_timestamps,
+            html_body: cli.html_body,
+            timeline_stuck: cli.timeline_stuck,
         },
-    };
-    let tls = match (cli.tls_cert, cli.tls_key) {
+        index_lag_secs: cli.index_lag_secs,
+        index_lag_jitter: cli.index_lag_jitter,
+        future_chats: cli.future_chats,
+        layout: cli.layout,
+        range_start_epoch_secs: cli.range_start_epoch_secs,
+        range_end_epoch_secs: cli.range_end_epoch_secs,
+        shapes,
+        chats_without_id: cli.chats_without_id,
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let shapes = shapes(&cli).unwrap_or_else(|e| {
+        eprintln!("zendesk-chat-sandbox: {e}");
+        std::process::exit(2);
+    });
+    let tls = match (cli.tls_cert.clone(), cli.tls_key.clone()) {
         (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
         _ => None,
     };
+    let (bind, port, max_lifetime_secs) = (cli.bind, cli.port, cli.max_lifetime_secs);
+    let cfg = config_of(cli, shapes);
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
-        "zendesk-chat-sandbox: seed={} chats={} tie_chats={} agents={} bans={} agent_timeline={} quirks={}",
-        cfg.seed, cfg.chats, cfg.tie_chats, cfg.agents, cfg.bans, cfg.agent_timeline, cfg.quirks
+        "zendesk-chat-sandbox: seed={} chats={} tie_chats={} future_chats={} layout={:?} agents={} bans={} agent_timeline={} quirks={} index_lag_secs={}",
+        cfg.seed, cfg.chats, cfg.tie_chats, cfg.future_chats, cfg.layout, cfg.agents, cfg.bans,
+        cfg.agent_timeline, cfg.quirks, cfg.index_lag_secs
     );
     let started = std::time::Instant::now();
-    let sandbox = match Sandbox::spawn_with(
-        cfg,
-        ServeOptions {
-            bind: cli.bind,
-            port: cli.port,
-            tls,
-        },
-    ) {
+    let sandbox = match Sandbox::spawn_with(cfg, ServeOptions { bind, port, tls }) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("zendesk-chat-sandbox: failed to start: {e}");
@@ -169,12 +298,12 @@ fn main() {
     let _ = writeln!(out, "listening on {scheme}://{}", sandbox.addr());
     let _ = out.flush();
     drop(out);
-    if cli.max_lifetime_secs == 0 {
+    if max_lifetime_secs == 0 {
         loop {
             std::thread::sleep(Duration::from_secs(3600));
         }
     }
-    std::thread::sleep(Duration::from_secs(cli.max_lifetime_secs));
+    std::thread::sleep(Duration::from_secs(max_lifetime_secs));
     eprintln!("zendesk-chat-sandbox: max lifetime reached, exiting");
     let stats = sandbox.stats();
     eprintln!(

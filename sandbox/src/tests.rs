@@ -284,3 +284,55 @@ fn render_speed() {
         bytes / idx.len()
     );
 }
+
+/// FNV-1a over every byte the default data set serves (all chats rendered in index order, then
+/// every small resource), separated by a marker so that moved bytes change the hash.
+fn default_dataset_hash() -> u64 {
+    let (ds, chats) = render_all(&SandboxConfig::default());
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for &c in bytes.iter().chain(b"\x00|") {
+            h ^= u64::from(c);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for (_, body) in &chats {
+        feed(body);
+    }
+    let pairs = [&ds.agents_json, &ds.bans_json];
+    for list in pairs {
+        for (_, v) in list.iter() {
+            feed(&serde_json::to_vec(v).expect("json"));
+        }
+    }
+    for (_, v) in &ds.timeline_json {
+        feed(&serde_json::to_vec(v).expect("json"));
+    }
+    let lists = [
+        &ds.departments_json,
+        &ds.goals_json,
+        &ds.roles_json,
+        &ds.shortcuts_json,
+        &ds.skills_json,
+        &ds.triggers_json,
+    ];
+    for list in lists {
+        feed(&serde_json::to_vec(list).expect("json"));
+    }
+    feed(&serde_json::to_vec(&ds.account_json).expect("json"));
+    feed(&serde_json::to_vec(&ds.routing_json).expect("json"));
+    h
+}
+
+/// Computed on commit 1aef120 (before the switches and the refactor): the default data set must
+/// stay byte-identical.
+const DEFAULT_DATASET_HASH: u64 = 16_947_173_547_321_145_106;
+
+#[test]
+fn default_dataset_bytes_are_unchanged() {
+    assert_eq!(
+        default_dataset_hash(),
+        DEFAULT_DATASET_HASH,
+        "the default data set's bytes changed"
+    );
+}

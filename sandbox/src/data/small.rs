@@ -1,167 +1,67 @@
-//! Deterministic synthetic account data: small resources (agents, bans, departments, ...) built up
-//! front as JSON values, plus the compact chat index (chats are rendered on demand, see `chat`).
+//! The small resources of the fake account (roles, skills, departments, agents, goals,
+//! shortcuts, triggers, account, routing settings), built once from the seed in a fixed order.
 
-use crate::config::SandboxConfig;
-use crate::jsonw;
-use crate::pools::*;
-use rand::{Rng, RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use serde_json::{json, Value};
+use super::*;
 
-/// 2024-01-01T00:00:00Z.
-pub const RANGE_START: i64 = 1_704_067_200;
-/// 2024-12-31T00:00:00Z.
-pub const RANGE_END: i64 = 1_735_603_200;
-/// The second shared by all `tie_chats`: 2024-06-15T12:00:00Z.
-pub const TIE_TS: i64 = 1_718_452_800;
-/// Weekly "bulk update" instants (Mondays 03:00:00Z) that make a few chats share a second.
-const BULK0: i64 = 1_704_078_000;
-const WEEK: i64 = 604_800;
+const SKILL_DEFS: [(&str, &str); 4] = [
+    ("english", "English language"),
+    ("german", "German language"),
+    ("billing", "Invoices and refunds"),
+    ("hardware", "Device troubleshooting"),
+];
 
-/// Length of a chat id: `YYMM.AAAAAAA.` + 13 base62 characters.
-pub const ID_LEN: usize = 26;
+const DEPT_DEFS: [(&str, &str); 5] = [
+    ("Sales", "Pre-sales questions (sandbox)"),
+    ("Billing", "Invoices, refunds and payments (sandbox)"),
+    ("Technical Support", "Product troubleshooting (sandbox)"),
+    ("Returns", "Returns and exchanges (sandbox)"),
+    ("Partnerships", "Resellers and affiliates (sandbox)"),
+];
 
-const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/// Random base62 character.
-#[inline]
-pub fn b62(r: &mut ChaCha8Rng) -> u8 {
-    BASE62[(r.next_u32() % 62) as usize]
-}
-
-/// Random base62 string of length `n`.
-pub fn b62_string(r: &mut ChaCha8Rng, n: usize) -> String {
-    (0..n).map(|_| b62(r) as char).collect()
-}
-
-/// A named agent as referenced inside chats.
-#[derive(Clone, Debug)]
-pub struct AgentRef {
-    pub id: u64,
-    pub display: String,
-    pub full: String,
-}
-
-/// A (id, name) pair: departments, goals, triggers, skills.
-#[derive(Clone, Debug)]
-pub struct Named {
-    pub id: u64,
-    pub name: String,
-}
-
-/// Skeleton of a chat: what the index needs (cheap to compute).
-#[derive(Clone, Copy, Debug)]
-pub struct Skel {
-    pub offline: bool,
-    /// First chat message (or offline message time), epoch µs.
-    pub start_us: i64,
-    /// Last event (visitor leaves), epoch µs; equal to `start_us` for offline messages.
-    pub end_us: i64,
-    /// Original `update_timestamp` (revision 0), epoch s.
-    pub update_s: i64,
-    pub id: [u8; ID_LEN],
-}
-
-/// One chat in the incremental index.
-#[derive(Clone, Copy, Debug)]
-pub struct Entry {
-    pub ts: i64,
-    pub id: [u8; ID_LEN],
-    pub idx: u32,
-    pub rev: u32,
-}
-
-impl Entry {
-    /// Sort key: (update second, id bytes).
-    #[inline]
-    pub fn key(&self) -> (i64, &[u8]) {
-        (self.ts, &self.id[..])
-    }
-
-    /// The id as text (always ASCII).
-    pub fn id_str(&self) -> &str {
-        std::str::from_utf8(&self.id).unwrap_or("")
+/// The role of agent `k`: 0 owner, 1 administrator, 2 agent, 3 limited agent.
+fn role_index(k: usize) -> usize {
+    match k {
+        0 => 0,
+        1 | 2 => 1,
+        _ if k % 5 == 4 => 3,
+        _ => 2,
     }
 }
 
-/// Everything derived from the configuration that does not change while serving.
-pub struct Dataset {
-    pub seed_bytes: [u8; 32],
-    pub quirks: bool,
-    pub chats: usize,
-    pub tie_chats: usize,
-    pub account_str: String,
-    pub agents: Vec<AgentRef>,
-    pub departments: Vec<Named>,
-    pub goals: Vec<Named>,
-    pub triggers: Vec<(Named, &'static str, &'static str)>,
-    pub agents_json: Vec<(u64, Value)>,
-    pub bans_json: Vec<(u64, Value)>,
-    pub timeline_json: Vec<(i64, Value)>,
-    pub departments_json: Vec<Value>,
-    pub goals_json: Vec<Value>,
-    pub roles_json: Vec<Value>,
-    pub shortcuts_json: Vec<Value>,
-    pub skills_json: Vec<Value>,
-    pub triggers_json: Vec<Value>,
-    pub account_json: Value,
-    pub routing_json: Value,
+/// Skill ids with their names.
+fn draw_skill_ids(r: &mut ChaCha8Rng) -> Vec<(u64, String)> {
+    let mut skill_ids = Vec::new();
+    let mut sid = 1_300_000u64;
+    for (name, _) in SKILL_DEFS.iter() {
+        sid += r.random_range(10..900);
+        skill_ids.push((sid, name.to_string()));
+    }
+    skill_ids
 }
-
-const STREAM_STATIC: u64 = 1 << 62;
 
 impl Dataset {
-    /// A PRNG for one purpose (`stream`), derived from the seed.
-    #[inline]
-    pub fn rng(&self, stream: u64) -> ChaCha8Rng {
-        let mut r = ChaCha8Rng::from_seed(self.seed_bytes);
-        r.set_stream(stream);
-        r
-    }
-
-    /// Builds the data set for a configuration.
-    pub fn new(cfg: &SandboxConfig) -> Dataset {
-        let mut seeder = ChaCha8Rng::seed_from_u64(cfg.seed);
-        let mut seed_bytes = [0u8; 32];
-        seeder.fill_bytes(&mut seed_bytes);
-        let account_id = seeder.random_range(1_000_000u32..10_000_000);
-        let mut ds = Dataset {
-            seed_bytes,
-            quirks: cfg.quirks,
-            chats: cfg.chats,
-            tie_chats: cfg.tie_chats,
-            account_str: account_id.to_string(),
-            agents: Vec::new(),
-            departments: Vec::new(),
-            goals: Vec::new(),
-            triggers: Vec::new(),
-            agents_json: Vec::new(),
-            bans_json: Vec::new(),
-            timeline_json: Vec::new(),
-            departments_json: Vec::new(),
-            goals_json: Vec::new(),
-            roles_json: Vec::new(),
-            shortcuts_json: Vec::new(),
-            skills_json: Vec::new(),
-            triggers_json: Vec::new(),
-            account_json: Value::Null,
-            routing_json: Value::Null,
-        };
-        ds.build_small(cfg);
-        ds
-    }
-
-    fn enabled(&self, v: bool, quirk: bool) -> Value {
-        if self.quirks && quirk {
-            json!(i32::from(v))
-        } else {
-            json!(v)
-        }
-    }
-
-    fn build_small(&mut self, cfg: &SandboxConfig) {
+    /// Builds every small resource; the draws from the static stream happen in this order.
+    pub(super) fn build_small(&mut self, cfg: &SandboxConfig) {
         let mut r = self.rng(STREAM_STATIC);
-        // Roles.
+        let role_ids = self.build_roles(&mut r);
+        let skill_ids = draw_skill_ids(&mut r);
+        self.draw_departments(&mut r);
+        let (agent_depts, agent_skills) =
+            self.build_agents(&mut r, cfg.agents, &role_ids, &skill_ids);
+        self.zero_login_counts();
+        self.count_role_members(cfg.agents);
+        self.build_department_list(&agent_depts);
+        self.build_skill_list(&skill_ids, &agent_skills);
+        self.build_goals(&mut r);
+        self.build_shortcuts();
+        self.build_triggers(&mut r);
+        self.build_bans(cfg);
+        self.build_timeline(cfg);
+        self.build_account_and_routing();
+    }
+
+    /// Roles; returns their ids (index = `role_index`).
+    fn build_roles(&mut self, r: &mut ChaCha8Rng) -> Vec<u64> {
         let role_defs = [
             ("Owner", "Full access to the account", true),
             ("Administrator", "Manages settings and agents", true),
@@ -192,38 +92,29 @@ impl Dataset {
                 }
             }));
         }
-        // Skills.
-        let skill_defs = [
-            ("english", "English language"),
-            ("german", "German language"),
-            ("billing", "Invoices and refunds"),
-            ("hardware", "Device troubleshooting"),
-        ];
-        let mut skill_ids = Vec::new();
-        let mut sid = 1_300_000u64;
-        for (name, _) in skill_defs.iter() {
-            sid += r.random_range(10..900);
-            skill_ids.push((sid, name.to_string()));
-        }
-        // Departments.
-        let dept_defs = [
-            ("Sales", "Pre-sales questions (sandbox)"),
-            ("Billing", "Invoices, refunds and payments (sandbox)"),
-            ("Technical Support", "Product troubleshooting (sandbox)"),
-            ("Returns", "Returns and exchanges (sandbox)"),
-            ("Partnerships", "Resellers and affiliates (sandbox)"),
-        ];
+        role_ids
+    }
+
+    fn draw_departments(&mut self, r: &mut ChaCha8Rng) {
         let mut did = 7_282_630_240_000u64;
-        for (name, _) in dept_defs.iter() {
+        for (name, _) in DEPT_DEFS.iter() {
             did += r.random_range(1_000..5_000_000);
             self.departments.push(Named {
                 id: did,
                 name: name.to_string(),
             });
         }
-        // Agents.
+    }
+
+    /// Agents; returns each agent's departments and skills.
+    fn build_agents(
+        &mut self,
+        r: &mut ChaCha8Rng,
+        n_agents: usize,
+        role_ids: &[u64],
+        skill_ids: &[(u64, String)],
+    ) -> (Vec<Vec<u64>>, Vec<Vec<u64>>) {
         let mut aid = 361_089_721_035u64;
-        let n_agents = cfg.agents;
         let mut agent_depts: Vec<Vec<u64>> = Vec::new();
         let mut agent_skills: Vec<Vec<u64>> = Vec::new();
         for k in 0..n_agents {
@@ -256,12 +147,7 @@ impl Dataset {
             } else {
                 json!(jsonw::iso(RANGE_START + r.random_range(0..360 * 86_400)))
             };
-            let role_idx = match k {
-                0 => 0,
-                1 | 2 => 1,
-                _ if k % 5 == 4 => 3,
-                _ => 2,
-            };
+            let role_idx = role_index(k);
             let is_enabled = k % 11 != 10;
             self.agents_json.push((
                 aid,
@@ -290,27 +176,26 @@ impl Dataset {
                 full,
             });
         }
-        // Fix up login_count for agents that never logged in.
+        (agent_depts, agent_skills)
+    }
+
+    /// Agents that never logged in have `login_count` 0.
+    fn zero_login_counts(&mut self) {
         for (_, a) in self.agents_json.iter_mut() {
             if a["last_login"].is_null() {
                 a["login_count"] = json!(0);
             }
         }
-        // Role member counts.
+    }
+
+    fn count_role_members(&mut self, n_agents: usize) {
         for (idx, role) in self.roles_json.iter_mut().enumerate() {
-            let n = (0..n_agents)
-                .filter(|k| {
-                    let ri = match k {
-                        0 => 0,
-                        1 | 2 => 1,
-                        _ if k % 5 == 4 => 3,
-                        _ => 2,
-                    };
-                    ri == idx
-                })
-                .count();
+            let n = (0..n_agents).filter(|&k| role_index(k) == idx).count();
             role["members_count"] = json!(n);
         }
+    }
+
+    fn build_department_list(&mut self, agent_depts: &[Vec<u64>]) {
         for (k, d) in self.departments.iter().enumerate() {
             let members: Vec<u64> = self
                 .agents
@@ -320,12 +205,15 @@ impl Dataset {
                 .map(|(a, _)| a.id)
                 .collect();
             self.departments_json.push(json!({
-                "id": d.id, "name": d.name, "description": dept_defs[k].1,
+                "id": d.id, "name": d.name, "description": DEPT_DEFS[k].1,
                 "enabled": self.enabled(k != 4, k == 2),
                 "members": members,
                 "settings": {"chat_enabled": k != 4, "solved_ticket_reassignment_strategy": "", "support_group_id": d.id + 17}
             }));
         }
+    }
+
+    fn build_skill_list(&mut self, skill_ids: &[(u64, String)], agent_skills: &[Vec<u64>]) {
         for (k, (sid, name)) in skill_ids.iter().enumerate() {
             let members: Vec<u64> = self
                 .agents
@@ -335,11 +223,13 @@ impl Dataset {
                 .map(|(a, _)| a.id)
                 .collect();
             self.skills_json.push(json!({
-                "id": sid, "name": name, "description": skill_defs[k].1,
+                "id": sid, "name": name, "description": SKILL_DEFS[k].1,
                 "enabled": self.enabled(true, k == 1), "members": members
             }));
         }
-        // Goals.
+    }
+
+    fn build_goals(&mut self, r: &mut ChaCha8Rng) {
         let goal_defs = [
             (
                 "Checkout completed",
@@ -377,7 +267,10 @@ impl Dataset {
                 "settings": {"conditions": [{"operator": "equals", "type": "url", "value": url}]}
             }));
         }
-        // Shortcuts (string ids equal to the name).
+    }
+
+    /// Shortcuts (string ids equal to the name).
+    fn build_shortcuts(&mut self) {
         let shortcut_defs: [(&str, &str, &str, &str, &[&str]); 6] = [
             (
                 "goodbye",
@@ -438,7 +331,9 @@ impl Dataset {
                 "tags": tags, "agents": agents, "departments": depts
             }));
         }
-        // Triggers.
+    }
+
+    fn build_triggers(&mut self, r: &mut ChaCha8Rng) {
         let trig_defs: [(&str, &str, &str, &str, Value, Value); 5] = [
             (
                 "First Reply", "Customer Service",
@@ -498,9 +393,9 @@ impl Dataset {
                 "definition": {"event": event, "condition": cond, "actions": actions, "version": 1, "editor": if k == 1 { "simple" } else { "advanced" }}
             }));
         }
-        self.build_bans(cfg);
-        self.build_timeline(cfg);
-        // Account.
+    }
+
+    fn build_account_and_routing(&mut self) {
         let mut rk = self.rng(STREAM_STATIC + 3);
         self.account_json = json!({
             "account_key": b62_string(&mut rk, 32),
@@ -534,137 +429,5 @@ impl Dataset {
             "auto_idle": {"enabled": false, "reassignments_before_idle": 3, "new_status": "away"},
             "auto_accept": {"enabled": false}
         });
-    }
-
-    fn build_bans(&mut self, cfg: &SandboxConfig) {
-        let mut r = self.rng(STREAM_STATIC + 1);
-        let mut id = 70_519_000u64;
-        for k in 0..cfg.bans {
-            id += r.random_range(1..500_000);
-            let created = if self.quirks && k % 7 == 3 {
-                Value::Null
-            } else {
-                json!(jsonw::iso(
-                    RANGE_START - 400 * 86_400 + r.random_range(0..700 * 86_400)
-                ))
-            };
-            let reason = BAN_REASONS[r.random_range(0..BAN_REASONS.len())];
-            let v = if r.random_bool(0.5) {
-                json!({
-                    "id": id, "type": "ip_address",
-                    "ip_address": format!("{}.{}", ["192.0.2", "198.51.100", "203.0.113"][k % 3], r.random_range(1..255)),
-                    "reason": reason, "created_at": created
-                })
-            } else {
-                json!({
-                    "id": id, "type": "visitor",
-                    "visitor_id": format!("{}.{}", self.account_str, b62_string(&mut r, 14)),
-                    "visitor_name": format!("Visitor {}", r.random_range(10_000_000..99_999_999)),
-                    "reason": reason, "created_at": created
-                })
-            };
-            self.bans_json.push((id, v));
-        }
-    }
-
-    fn build_timeline(&mut self, cfg: &SandboxConfig) {
-        let mut r = self.rng(STREAM_STATIC + 2);
-        let n = cfg.agent_timeline;
-        if self.agents.is_empty() {
-            return;
-        }
-        let span_us = (RANGE_END - RANGE_START) * 1_000_000;
-        let avg_gap = (span_us / (n.max(1) as i64)).max(2);
-        let mut t = RANGE_START * 1_000_000 + r.random_range(0..avg_gap);
-        let statuses = ["online", "invisible", "away", "offline"];
-        for _ in 0..n {
-            t += r.random_range(1..2 * avg_gap);
-            let a = &self.agents[r.random_range(0..self.agents.len())];
-            let status = statuses[r.random_range(0..statuses.len())];
-            let dur_us: i64 = r.random_range(1_000_000..4 * 3600 * 1_000_000);
-            let mut dur = Vec::new();
-            jsonw::secs_us(&mut dur, dur_us);
-            let dur: Value = serde_json::from_slice(&dur).unwrap_or(Value::Null);
-            self.timeline_json.push((
-                t,
-                json!({
-                    "agent_id": a.id,
-                    "start_time": jsonw::iso_us(t),
-                    "status": status,
-                    "duration": dur,
-                    "engagement_count": if status == "online" { r.random_range(0..12) } else { 0 },
-                }),
-            ));
-        }
-    }
-
-    /// Total number of chats (regular + tie).
-    pub fn total_chats(&self) -> usize {
-        self.chats + self.tie_chats
-    }
-
-    /// The skeleton of chat `idx` (stable across revisions).
-    pub fn skeleton(&self, idx: u32) -> Skel {
-        let mut r = self.rng(u64::from(idx) * 4);
-        let tie = idx as usize >= self.chats;
-        let offline = r.random_bool(0.2);
-        let start_s = if tie {
-            TIE_TS - r.random_range(2 * 3600..3 * 86_400)
-        } else {
-            r.random_range(RANGE_START..RANGE_END - 2 * 86_400)
-        };
-        let start_us = start_s * 1_000_000 + r.random_range(0..1_000_000);
-        let (end_us, update_s) = if offline {
-            (start_us, start_s + r.random_range(0..2 * 86_400))
-        } else {
-            let x: f64 = r.random();
-            let span_us = ((60.0 + x * x * 3000.0) * 1e6) as i64 + r.random_range(0..1_000_000);
-            let end_us = start_us + span_us;
-            let end_s = end_us.div_euclid(1_000_000);
-            let upd = if r.random_bool(0.05) {
-                BULK0 + ((end_s + 1 - BULK0).div_euclid(WEEK) + 1) * WEEK
-            } else {
-                end_s + r.random_range(1..600)
-            };
-            (end_us, upd)
-        };
-        let update_s = if tie { TIE_TS } else { update_s };
-        let mut id = [0u8; ID_LEN];
-        let (y, m, ..) = jsonw::utc_parts(start_s);
-        let yy = (y % 100) as u8;
-        id[0] = b'0' + yy / 10;
-        id[1] = b'0' + yy % 10;
-        id[2] = b'0' + (m / 10) as u8;
-        id[3] = b'0' + (m % 10) as u8;
-        id[4] = b'.';
-        id[5..12].copy_from_slice(self.account_str.as_bytes());
-        id[12] = b'.';
-        for c in id[13..].iter_mut() {
-            *c = b62(&mut r);
-        }
-        Skel {
-            offline,
-            start_us,
-            end_us,
-            update_s,
-            id,
-        }
-    }
-
-    /// Builds the sorted incremental index of all chats at revision 0.
-    pub fn build_index(&self) -> Vec<Entry> {
-        let mut v: Vec<Entry> = (0..self.total_chats() as u32)
-            .map(|idx| {
-                let s = self.skeleton(idx);
-                Entry {
-                    ts: s.update_s,
-                    id: s.id,
-                    idx,
-                    rev: 0,
-                }
-            })
-            .collect();
-        v.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
-        v
     }
 }
