@@ -44,6 +44,53 @@ pub struct AirbyteRecordMessage {
     pub stream: String,
     pub data: Box<RawValue>,
     pub emitted_at: i64,
+    /// What the source changed in `data` (fields nulled because they did not fit their type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<AirbyteRecordMessageMeta>,
+}
+
+/// `record.meta`: Airbyte destinations copy it into `_airbyte_meta`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AirbyteRecordMessageMeta {
+    pub changes: Vec<AirbyteRecordMessageMetaChange>,
+}
+
+/// One change the source made to a record's field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AirbyteRecordMessageMetaChange {
+    /// The field's path, e.g. `session.start_date` or `history.3.timestamp`.
+    pub field: String,
+    pub change: FieldChange,
+    pub reason: ChangeReason,
+}
+
+impl AirbyteRecordMessageMetaChange {
+    /// A field set to null because its value could not be read as the declared type.
+    pub fn nulled(field: &str) -> Self {
+        Self {
+            field: field.to_owned(),
+            change: FieldChange::Nulled,
+            reason: ChangeReason::SourceSerializationError,
+        }
+    }
+}
+
+/// What happened to a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FieldChange {
+    Nulled,
+    Truncated,
+}
+
+/// Why a field changed (the subset a source reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChangeReason {
+    SourceRecordSizeLimitation,
+    SourceFieldSizeLimitation,
+    SourceSerializationError,
+    SourceRetrievalError,
 }
 
 /// The borrowed twin of [`AirbyteRecordMessage`], used on the hot path.
@@ -335,10 +382,22 @@ mod tests {
                 stream: "s".into(),
                 data: data.clone(),
                 emitted_at: 5,
+                meta: None,
             },
         })
         .unwrap();
         assert_eq!(format!(r#"{{"type":"RECORD","record":{borrowed}}}"#), owned);
+    }
+
+    #[test]
+    fn meta_change_wire_names() {
+        let meta = AirbyteRecordMessageMeta {
+            changes: vec![AirbyteRecordMessageMetaChange::nulled("session.start_date")],
+        };
+        assert_eq!(
+            serde_json::to_string(&meta).unwrap(),
+            r#"{"changes":[{"field":"session.start_date","change":"NULLED","reason":"SOURCE_SERIALIZATION_ERROR"}]}"#
+        );
     }
 
     #[test]

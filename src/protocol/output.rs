@@ -235,6 +235,43 @@ impl Writer<'_> {
         self.inner.out.flush()?;
         Ok(())
     }
+
+    /// Writes a RECORD line whose `data` is compact JSON text made by the connector (one line,
+    /// not checked again), with `meta.changes` listing the `nulled` field paths, if any.
+    pub fn push_typed_record(
+        &mut self,
+        stream: &str,
+        data: &[u8],
+        nulled: &[Box<str>],
+        emitted_at: i64,
+    ) -> Result<(), OutputError> {
+        let inner = &mut *self.inner;
+        inner
+            .out
+            .write_all(br#"{"type":"RECORD","record":{"stream":"#)?;
+        write_json(&mut inner.out, &stream)?;
+        inner.out.write_all(br#","data":"#)?;
+        inner.out.write_all(data)?;
+        write!(inner.out, r#","emitted_at":{emitted_at}"#)?;
+        if !nulled.is_empty() {
+            let meta = super::messages::AirbyteRecordMessageMeta {
+                changes: nulled
+                    .iter()
+                    .map(|f| super::messages::AirbyteRecordMessageMetaChange::nulled(f))
+                    .collect(),
+            };
+            inner.out.write_all(br#","meta":"#)?;
+            write_json(&mut inner.out, &meta)?;
+        }
+        inner.out.write_all(b"}}\n")?;
+        match inner.counts.get_mut(stream) {
+            Some(n) => *n += 1,
+            None => {
+                inner.counts.insert(stream.to_owned(), 1);
+            }
+        }
+        Ok(())
+    }
 }
 
 fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> Result<(), OutputError> {

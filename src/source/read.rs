@@ -328,6 +328,9 @@ fn finish(out: &Output, sel: &Selection, status: AirbyteStreamStatus) -> Result<
         let (rows, bytes) = sel.tracker.final_counts();
         batch.push(&AirbyteMessage::estimate(sel.name, rows, bytes))?;
     }
+    for log in sel.tracker.typing().summary(sel.name) {
+        batch.push(&log)?;
+    }
     batch.push(&AirbyteMessage::stream_status(sel.name, status, None))?;
     Ok(())
 }

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use super::cursor::{micros_to_iso, value_to_micros};
 use super::driver::{decode, Ctx, Outcome, Selection};
-use super::inject::{json_string, with_leading_fields};
+use super::typed::TimelineKeys;
 use super::live_edge::{self, MAX_WINDOW};
 use super::paging::{self, Pager};
 use super::{only, records, Fetch, Resource, StreamInfo};
@@ -50,7 +50,6 @@ struct Item<'a> {
     agent: String,
     micros: Option<i64>,
     raw: &'a RawValue,
-    start_text: String,
 }
 
 struct Page<'a> {
@@ -114,6 +113,8 @@ struct Timeline<'s> {
     /// Items emitted in the window (by this sync or the one before), by (agent, microsecond).
     window: BTreeSet<(String, i64)>,
     edge: live_edge::Edge,
+    /// The certified connector's record keys.
+    keys: TimelineKeys,
 }
 
 impl<'s> Timeline<'s> {
@@ -123,7 +124,9 @@ impl<'s> Timeline<'s> {
             Some(us) if us >= ctx_start_us => (us, us, saved.agents.unwrap_or_default()),
             _ => (ctx_start_us, i64::MIN, BTreeSet::new()),
         };
+        let keys = TimelineKeys::resume(boundary, agents.iter().cloned());
         Ok(Self {
+            keys,
             sel,
             floor,
             boundary,
@@ -190,17 +193,11 @@ impl Pager for Timeline<'_> {
         for raw in env.agent_timeline {
             let head: Head = decode(PATH, raw.get().as_bytes())?;
             let micros = value_to_micros(&head.start_time);
-            let start_text = match (&head.start_time, micros) {
-                (Value::String(s), _) => s.clone(),
-                (_, Some(us)) => micros_to_iso(us),
-                (other, None) => other.to_string(),
-            };
             let agent = agent_key(&head.agent_id);
             items.push(Item {
                 agent,
                 micros,
                 raw,
-                start_text,
             });
         }
         Ok(Page { items, count })
@@ -230,9 +227,13 @@ impl Pager for Timeline<'_> {
                     .check_future(self.sel.name, us.div_euclid(1_000_000), out)?;
                 self.remember(&item.agent, us);
             }
-            let id = json_string(&format!("{}|{}", item.agent, item.start_text));
-            let record = with_leading_fields(item.raw, &[("id", &id)])?;
-            self.sel.tracker.record(out, &record, emitted_at)?;
+            match self.keys.lead(&item.agent, item.micros) {
+                Some(lead) => self
+                    .sel
+                    .tracker
+                    .record_with(out, item.raw, &lead.fields(), emitted_at)?,
+                None => self.sel.tracker.record(out, item.raw, emitted_at)?, // keyless: counted
+            }
         }
         Ok(fresh)
     }

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 
 use super::driver::{Ctx, Outcome, Selection};
 use super::export::{self, Export};
-use super::types::{Id, StrId, Text, Timestamp};
+use super::types::{Int, Str, Timestamp};
 use super::{only, Fetch, Resource, StreamInfo};
 use crate::error::Error;
 use crate::schema::record_schema;
@@ -16,11 +16,11 @@ use crate::schema::record_schema;
 #[allow(dead_code)] // read by schemars only
 pub struct Conversion {
     /// Conversion id; the primary key.
-    id: StrId,
+    id: Str,
     /// When the goal was reached; the incremental cursor.
     timestamp: Timestamp,
-    goal_id: Id,
-    goal_name: Text,
+    goal_id: Int,
+    goal_name: Str,
     /// Who and what the conversion is attributed to.
     attribution: Option<Attribution>,
 }
@@ -29,9 +29,9 @@ pub struct Conversion {
 #[derive(JsonSchema)]
 #[allow(dead_code)]
 pub struct Attribution {
-    agent_id: Id,
-    department_id: Id,
-    chat_id: StrId,
+    agent_id: Int,
+    department_id: Int,
+    chat_id: Str,
     chat_timestamp: Timestamp,
 }
 

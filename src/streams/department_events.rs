@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 
 use super::driver::{Ctx, Outcome, Selection};
 use super::export::{self, Export};
-use super::types::{Id, Json, StrId, Text, Timestamp};
+use super::types::{Int, Str, Timestamp};
 use super::{only, Fetch, Resource, StreamInfo};
 use crate::error::Error;
 use crate::schema::record_schema;
@@ -16,14 +16,16 @@ use crate::schema::record_schema;
 #[allow(dead_code)] // read by schemars only
 pub struct DepartmentEvent {
     /// Event id; the primary key.
-    id: StrId,
-    department_id: Id,
+    id: Str,
+    department_id: Int,
     /// When it happened; the incremental cursor.
     timestamp: Timestamp,
     /// What changed.
-    field_name: Text,
-    value: Json,
-    previous_value: Json,
+    field_name: Str,
+    /// The new value (ids as text).
+    value: Str,
+    /// The value before.
+    previous_value: Str,
 }
 
 static EXPORT: Export = Export {

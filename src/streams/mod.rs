@@ -5,19 +5,22 @@
 //! Adding an endpoint: write one module that owns its record struct(s), its [`StreamInfo`](s) and
 //! a `resource()` that reads them, then add its name on one line of the `registry!` list.
 
+pub mod chat_records;
 pub mod coverage;
 pub mod cursor;
 pub mod driver;
 pub mod export;
-pub mod inject;
 pub mod live_edge;
+pub mod normalize;
 pub mod paging;
+pub mod quirks;
 pub mod records;
 #[cfg(test)]
 pub mod scripted;
 pub mod simple;
 pub mod since_id;
 pub mod tracker;
+pub mod typed;
 pub mod types;
 
 use std::future::Future;

@@ -34,6 +34,7 @@ struct Inner {
     /// The time span a time cursor crosses during this sync, in epoch seconds.
     span: Option<(i64, i64)>,
     progress: Mutex<Progress>,
+    typing: super::typed::TypingStats,
 }
 
 #[derive(Default)]
@@ -67,6 +68,7 @@ impl Tracker {
             pending: AtomicU64::new(0),
             span,
             progress: Mutex::new(Progress::default()),
+            typing: Default::default(),
         }))
     }
 
@@ -112,20 +114,38 @@ impl Tracker {
         self.0.has_state.load(Ordering::Relaxed)
     }
 
-    /// Adds a RECORD.
+    /// Adds a RECORD, typed by the stream's schema (see [`super::typed`]).
     pub fn record(
         &self,
         batch: &mut Writer<'_>,
         data: &RawValue,
         emitted_at: i64,
     ) -> Result<(), Error> {
+        self.record_with(batch, data, &[], emitted_at)
+    }
+
+    /// Adds a RECORD made of `lead` fields (JSON text) followed by the fields of `data`. A
+    /// record whose primary key cannot be formed is not emitted; [`Tracker::typing`] counts it.
+    pub fn record_with(
+        &self,
+        batch: &mut Writer<'_>,
+        data: &RawValue,
+        lead: &[(&str, &str)],
+        emitted_at: i64,
+    ) -> Result<(), Error> {
         self.mark_running(batch)?;
-        batch.push_record(self.0.name, data, emitted_at)?;
-        self.0.total.fetch_add(1, Ordering::Relaxed);
-        self.0
-            .bytes
-            .fetch_add(data.get().len() as u64, Ordering::Relaxed);
+        if super::typed::emit(batch, self.0.name, &self.0.typing, data, lead, emitted_at)? {
+            self.0.total.fetch_add(1, Ordering::Relaxed);
+            self.0
+                .bytes
+                .fetch_add(data.get().len() as u64, Ordering::Relaxed);
+        }
         Ok(())
+    }
+
+    /// Values nulled and records skipped for lack of a key, so far.
+    pub fn typing(&self) -> &super::typed::TypingStats {
+        &self.0.typing
     }
 
     /// Writes a STATE that commits every record of this stream written before it, notes where

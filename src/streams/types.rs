@@ -1,6 +1,6 @@
-//! Field types for the API's loose typing: ids that are integers or strings, flags that are
-//! booleans or 0/1, timestamps, and free-form JSON. They exist for their schemas: records pass
-//! through as the API sent them.
+//! Column types of the record schemas: each has exactly one JSON type (plus null), the type the
+//! certified connector declares for the column. The normalizers in [`super::normalize`] are
+//! compiled from the schemas these produce.
 
 use std::borrow::Cow;
 
@@ -25,52 +25,54 @@ macro_rules! schema_type {
 }
 
 schema_type!(
-    /// An id sent as an integer by some endpoints and as a string by others.
-    Id,
-    {"type": ["integer", "string", "null"]}
-);
-schema_type!(
-    /// A string id (chats, visitors, sessions, shortcuts).
-    StrId,
-    {"type": ["string", "null"]}
-);
-schema_type!(
-    /// A flag sent as a boolean, or as 0/1 by older accounts.
-    Flag,
-    {"type": ["boolean", "integer", "null"]}
-);
-schema_type!(
-    /// An ISO-8601 UTC date-time, e.g. 2017-04-24T04:36:45Z or 2017-04-24T04:36:44.807000Z.
-    Timestamp,
-    {"type": ["string", "null"], "format": "date-time", "airbyte_type": "timestamp_with_timezone"}
-);
-schema_type!(
-    /// Any JSON value.
-    Json,
-    {}
-);
-schema_type!(
-    /// A number of seconds or a count, integer or decimal.
-    Number,
-    {"type": ["number", "null"]}
-);
-schema_type!(
-    /// An integer.
+    /// An integer (ids of agents, departments, skills, ...; counts). Numeric strings and
+    /// integral floats are converted.
     Int,
     {"type": ["integer", "null"]}
 );
 schema_type!(
-    /// A string.
-    Text,
+    /// A string. Numbers and booleans are converted to their JSON text.
+    Str,
     {"type": ["string", "null"]}
 );
 schema_type!(
-    /// A list of ids, integers or strings.
-    IdList,
-    {"type": ["array", "null"], "items": {"type": ["integer", "string", "null"]}}
+    /// A boolean; 0/1, "0"/"1" and "true"/"false" are converted.
+    Bool,
+    {"type": ["boolean", "null"]}
+);
+schema_type!(
+    /// A number (seconds, prices); numeric strings are converted.
+    Num,
+    {"type": ["number", "null"]}
+);
+schema_type!(
+    /// A date-time, RFC 3339 in UTC: 2017-04-24T04:36:45Z or 2017-04-24T04:36:44.807000Z.
+    /// Offsets, a stray Z after an offset, and epoch numbers are converted.
+    Timestamp,
+    {"type": ["string", "null"], "format": "date-time", "airbyte_type": "timestamp_with_timezone"}
+);
+schema_type!(
+    /// Any JSON value, kept as sent.
+    Json,
+    {}
+);
+schema_type!(
+    /// A JSON object whose keys are kept as sent.
+    JsonObject,
+    {"type": ["object", "null"], "additionalProperties": true}
+);
+schema_type!(
+    /// A list of integers.
+    IntList,
+    {"type": ["array", "null"], "items": {"type": ["integer", "null"]}}
 );
 schema_type!(
     /// A list of strings.
-    TextList,
+    StrList,
     {"type": ["array", "null"], "items": {"type": ["string", "null"]}}
+);
+schema_type!(
+    /// A list of any JSON values (trigger conditions and actions).
+    JsonList,
+    {"type": ["array", "null"], "items": {}}
 );

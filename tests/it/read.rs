@@ -51,7 +51,11 @@ fn full_refresh_of_every_stream_equals_the_fake_data() {
     ] {
         let expected = sb.expected(resource);
         assert!(!expected.is_empty(), "the fake has no {resource}");
-        assert_eq!(run.records(stream), expected, "{stream}");
+        assert_eq!(
+            canon(stream, &run.records(stream)),
+            canon(stream, &expected),
+            "{stream}"
+        );
     }
     let chats = chats_since(&sb, START);
     assert_eq!(
@@ -72,16 +76,38 @@ fn full_refresh_of_every_stream_equals_the_fake_data() {
             "{stream}"
         );
     }
+    let mut seen = std::collections::HashSet::new();
     let timeline: Vec<Value> = sb
         .expected("agent_timeline")
         .into_iter()
         .filter(|t| iso_secs(&t["start_time"]) >= START)
         .map(|mut t| {
-            let id = format!("{}|{}", t["agent_id"], t["start_time"].as_str().unwrap());
-            t.as_object_mut().unwrap().insert("id".into(), json!(id));
+            // The certified connector's form: start_time to the second, id = agent|start_time;
+            // a second entry of one agent within a second is keyed by the exact time.
+            let exact = t["start_time"].as_str().unwrap().to_owned();
+            let second = format!("{}Z", &exact[..19]);
+            let key = format!("{}|{second}", t["agent_id"]);
+            let id = if seen.insert(key.clone()) {
+                key
+            } else {
+                format!("{}|{exact}", t["agent_id"])
+            };
+            let o = t.as_object_mut().unwrap();
+            o.insert("id".into(), json!(id));
+            o.insert("start_time".into(), json!(second));
+            o.insert("start_time_exact".into(), json!(exact));
             t
         })
         .collect();
+    assert!(timeline
+        .iter()
+        .all(|t| t["start_time_exact"].as_str().unwrap().len() == 27));
+    let unique: std::collections::HashSet<String> = ids(&timeline, "id").into_iter().collect();
+    assert_eq!(
+        unique.len(),
+        timeline.len(),
+        "agent_timeline keys are distinct"
+    );
     let mut got = run.records("agent_timeline");
     // The connector puts `id` first; compare as objects.
     assert_eq!(got.len(), timeline.len());
@@ -313,7 +339,10 @@ fn certified_connector_state_forms_resume_correctly() {
         ],
     );
     run.assert_ok();
-    assert_eq!(run.records("agents"), agents[11..].to_vec());
+    assert_eq!(
+        canon("agents", &run.records("agents")),
+        canon("agents", &agents[11..])
+    );
 }
 
 /// A far-future state gives no records but still a STATE per stream (CAT's abnormal state).
@@ -363,12 +392,12 @@ fn child_streams_alone_come_from_the_same_export_pages() {
         .assert_bookkeeping(&["chat_history", "chat_webpath"]);
     let chats = chats_since(&sb, START);
     assert_eq!(
-        run.records("chat_history"),
-        expected_children(&chats, "history")
+        canon("chat_history", &run.records("chat_history")),
+        canon("chat_history", &expected_children(&chats, "history"))
     );
     assert_eq!(
-        run.records("chat_webpath"),
-        expected_children(&chats, "webpath")
+        canon("chat_webpath", &run.records("chat_webpath")),
+        canon("chat_webpath", &expected_children(&chats, "webpath"))
     );
     assert_eq!(run.records("chats").len(), 0);
     assert_eq!(
@@ -407,7 +436,10 @@ fn missing_endpoints_are_skipped_with_a_warning() {
         .filter(|l| l["log"]["level"] == "WARN")
         .collect();
     assert_eq!(warnings.len(), 4, "{warnings:?}");
-    assert_eq!(run.records("departments"), sb.expected("departments"));
+    assert_eq!(
+        canon("departments", &run.records("departments")),
+        canon("departments", &sb.expected("departments"))
+    );
     assert_eq!(run.records("chats").len(), chats_since(&sb, START).len());
 }
 

@@ -417,8 +417,17 @@ pub fn sorted_unique(records: &[Value], keys: &[&str]) -> Vec<Value> {
     out
 }
 
-/// Chats sorted by id; child rows by (chat_id, position).
+/// Records as the connector types them (the fake sends 0/1 flags, integer history ids, ...),
+/// chats sorted by id, child rows by (chat_id, position).
 pub fn canon(stream: &str, records: &[Value]) -> Vec<Value> {
+    let typed: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            source_zendesk_chat::streams::typed::typed_value(stream, r)
+                .unwrap_or_else(|| panic!("{stream}: record cannot be typed: {r:.300}"))
+        })
+        .collect();
+    let records = &typed;
     match stream {
         "chats" => sorted_unique(records, &["id"]),
         s if s.starts_with("chat_") => sorted_unique(records, &["chat_id", "position"]),

@@ -9,7 +9,6 @@ use super::{Member, Part, PATH};
 use crate::error::Error;
 use crate::protocol::output::Writer;
 use crate::streams::driver::decode;
-use crate::streams::inject::{json_string, with_leading_fields};
 
 /// Emits the records of `member`'s part of `chat`.
 pub fn emit(
@@ -41,15 +40,19 @@ pub fn emit(
     };
     for (i, item) in items.iter().enumerate() {
         let position = i.to_string();
-        let row = with_leading_fields(
-            item,
-            &[
-                ("chat_id", &chat_id),
-                ("position", &position),
-                ("update_timestamp", &updated),
-            ],
-        )?;
-        tracker.record(out, &row, emitted_at)?;
+        let lead = [
+            ("chat_id", chat_id.as_str()),
+            ("position", position.as_str()),
+            ("update_timestamp", updated.as_str()),
+        ];
+        tracker.record_with(out, item, &lead, emitted_at)?;
     }
     Ok(())
+}
+
+/// A JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    crate::streams::normalize::write_str(&mut out, s);
+    String::from_utf8(out).unwrap_or_else(|_| "\"\"".to_owned())
 }

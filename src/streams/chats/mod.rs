@@ -45,7 +45,7 @@ use tokio::sync::Notify;
 use super::coverage::Coverage;
 use super::driver::{Ctx, Outcome, Selection};
 use super::live_edge::Edge;
-use super::{paging, records, Fetch, Resource, StreamInfo};
+use super::{chat_records as records, paging, Fetch, Resource, StreamInfo};
 use crate::schema::record_schema;
 use crate::error::Error;
 use crate::protocol::{AirbyteMessage, LogLevel};
