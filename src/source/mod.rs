@@ -5,6 +5,7 @@
 mod check;
 pub mod read;
 mod spec;
+pub mod writeback;
 
 pub use check::check;
 pub use read::read;
