@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CHATS="${CHATS:-2000}"
-echo "==> building (release)" >&2
-cargo build --release --locked -q -p source-zendesk-chat -p zendesk-chat-sandbox
+echo "==> building (release; a first build takes about 5 minutes on 2 cores, later ones seconds)" >&2
+cargo build --release --locked -p source-zendesk-chat -p zendesk-chat-sandbox
 
 work="$(mktemp -d)"
 sandbox_pid=""
@@ -53,13 +53,16 @@ for line in open(sys.argv[1]):
         states[s["stream_descriptor"]["name"]] = s["stream_state"]
     elif m["type"] == "TRACE" and m["trace"]["type"] == "ERROR":
         errors.append(m["trace"]["error"]["message"])
-print(f"{'stream':<20} {'records':>8}  final state")
+def plural(n, word):
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+print(f"{'stream':<20} {'records':>14}  final state")
 for name in sorted(states):
-    state = json.dumps(states[name])
-    print(f"{name:<20} {records.get(name, 0):>8}  {state[:70]}")
+    st = {k: v for k, v in states[name].items() if not k.startswith("__ab_")}
+    state = json.dumps(st) if st else "(full refresh: no cursor)"
+    print(f"{name:<20} {plural(records.get(name, 0), 'record'):>14}  {state}")
 total = sum(records.values())
 secs = float(sys.argv[3]) - float(sys.argv[2])
-print(f"{'total':<20} {total:>8}  in {secs:.2f} s")
+print(f"{'total':<20} {plural(total, 'record'):>14}  in {secs:.2f} s")
 for e in errors:
     print("ERROR:", e)
 sys.exit(1 if errors else 0)

@@ -12,6 +12,9 @@ use url::Url;
 use crate::error::Error;
 use crate::secrets::Secret;
 
+mod hints;
+use hints::{check_credentials_shape, future_start_date_warning};
+
 /// The Chat API's documented budget on every Zendesk plan.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 200;
 
@@ -142,6 +145,9 @@ pub struct ValidConfig {
     /// The config as given, so a CONTROL message can hand it back with new tokens and nothing
     /// else changed.
     pub raw: Value,
+    /// Problems that do not stop a sync (e.g. a `start_date` in the future), already logged as
+    /// warnings; the caller may also emit them as LOG messages.
+    pub warnings: Vec<String>,
 }
 
 impl ValidConfig {
@@ -167,10 +173,17 @@ impl ValidConfig {
                 crate::protocol::state::json_kind(&raw)
             )));
         }
+        check_credentials_shape(raw.get("credentials"))?;
         let config: Config = serde_json::from_value(raw.clone())
             .map_err(|e| Error::Config(describe_serde_error(&e)))?;
         let subdomain = validate_subdomain(&config.subdomain)?;
         let start_date = parse_start_date(&config.start_date)?;
+        let warnings: Vec<String> = future_start_date_warning(start_date, Utc::now())
+            .into_iter()
+            .collect();
+        for w in &warnings {
+            tracing::warn!("{w}");
+        }
         if !(1..=10_000).contains(&config.requests_per_minute) {
             return Err(Error::Config(format!(
                 "`requests_per_minute` must be between 1 and 10000 (got {}); Zendesk allows 200.",
@@ -233,6 +246,7 @@ impl ValidConfig {
             base_url,
             token_url,
             raw,
+            warnings,
         })
     }
 
@@ -335,7 +349,8 @@ fn validate_subdomain(input: &str) -> Result<String, Error> {
     Ok(lower)
 }
 
-/// Accepts `YYYY-MM-DDTHH:MM:SSZ` (the spec's format), any RFC 3339 date-time, and a bare date.
+/// Accepts `YYYY-MM-DDTHH:MM:SSZ` (the spec's format), any RFC 3339 date-time (fractional seconds,
+/// an offset such as `+02:00`, converted to UTC), and a bare date `YYYY-MM-DD` (midnight UTC).
 pub fn parse_start_date(input: &str) -> Result<DateTime<Utc>, Error> {
     let s = input.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
@@ -347,7 +362,7 @@ pub fn parse_start_date(input: &str) -> Result<DateTime<Utc>, Error> {
         }
     }
     Err(Error::Config(format!(
-        "`start_date` \"{s}\" is not a date-time: use the format YYYY-MM-DDTHH:MM:SSZ, e.g. \"2021-02-01T00:00:00Z\"."
+        "`start_date` \"{s}\" is not a date-time: use the format YYYY-MM-DDTHH:MM:SSZ (UTC), e.g. \"2021-02-01T00:00:00Z\"; a date \"2021-02-01\" or an offset \"2021-02-01T00:00:00+02:00\" are accepted too."
     )))
 }
 
@@ -390,118 +405,4 @@ fn is_local(ip: IpAddr) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn cfg(v: Value) -> Result<ValidConfig, Error> {
-        ValidConfig::from_value(v)
-    }
-
-    #[test]
-    fn certified_connector_configs_are_accepted() {
-        let c = cfg(
-            json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme",
-            "credentials":{"credentials":"access_token","access_token":"tok-123456"}}),
-        )
-        .unwrap();
-        assert_eq!(c.base_url.as_str(), "https://acme.zendesk.com/api/v2/chat/");
-        assert_eq!(
-            c.token_url.as_str(),
-            "https://acme.zendesk.com/oauth2/chat/token"
-        );
-        assert_eq!(c.requests_per_minute, 200);
-        let o = cfg(json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme",
-            "credentials":{"credentials":"oauth2.0","client_id":"cid-1234","client_secret":"cs-12345",
-            "access_token":"at-123456","refresh_token":"rt-123456"}}))
-        .unwrap();
-        assert!(o.refresh.is_some());
-    }
-
-    #[test]
-    fn subdomain_given_as_url_or_host_is_explained() {
-        for bad in [
-            "https://acme.zendesk.com",
-            "acme.zendesk.com",
-            "https://acme.zendesk.com/",
-        ] {
-            let err = cfg(json!({"start_date":"2021-02-01T00:00:00Z","subdomain":bad,
-                "credentials":{"credentials":"access_token","access_token":"tok-123456"}}))
-            .unwrap_err()
-            .to_string();
-            assert!(
-                err.contains("`subdomain`") && err.contains("\"acme\""),
-                "{err}"
-            );
-        }
-    }
-
-    #[test]
-    fn base_url_rules() {
-        let base = |u: &str| {
-            cfg(
-                json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme","base_url":u,
-                "credentials":{"credentials":"access_token","access_token":"tok-123456"}}),
-            )
-        };
-        let c = base("http://127.0.0.1:8080/api/v2/chat").unwrap();
-        assert_eq!(c.base_url.as_str(), "http://127.0.0.1:8080/api/v2/chat/");
-        assert_eq!(
-            c.token_url.as_str(),
-            "http://127.0.0.1:8080/oauth2/chat/token"
-        );
-        assert!(base("http://10.1.2.3/api/").is_ok());
-        assert!(base("http://example.com/api/")
-            .unwrap_err()
-            .to_string()
-            .contains("https://"));
-        assert!(base("https://proxy.example.com/zd/").is_ok());
-    }
-
-    #[test]
-    fn bad_fields_are_named_without_echoing_secrets() {
-        let err = cfg(json!({"subdomain":"acme","credentials":{"credentials":"access_token","access_token":"tok-123456"}}))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("`start_date`"), "{err}");
-        let err = cfg(json!({"start_date":"yesterday","subdomain":"acme","credentials":{"credentials":"access_token","access_token":"x1234567"}}))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("`start_date`") && err.contains("YYYY-MM-DDTHH:MM:SSZ"),
-            "{err}"
-        );
-        let err = cfg(json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme","credentials":{"credentials":"access_token","access_token":12345678}}))
-            .unwrap_err()
-            .to_string();
-        assert!(!err.contains("12345678"), "{err}");
-        let err = cfg(json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme","credentials":{"credentials":"basic"}}))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("oauth2.0"), "{err}");
-        assert!(ValidConfig::from_json("{not json")
-            .unwrap_err()
-            .to_string()
-            .contains("not valid JSON"));
-        assert!(ValidConfig::from_json("[]").is_err());
-    }
-
-    #[test]
-    fn with_tokens_replaces_only_tokens() {
-        let c = cfg(json!({"start_date":"2021-02-01T00:00:00Z","subdomain":"acme","extra":1,
-            "credentials":{"credentials":"oauth2.0","client_id":"cid-1234","client_secret":"cs-12345","refresh_token":"rt-123456"}}))
-        .unwrap();
-        let v = c.with_tokens(&Secret::new("new-at-1"), Some(&Secret::new("new-rt-1")));
-        assert_eq!(v["credentials"]["access_token"], "new-at-1");
-        assert_eq!(v["credentials"]["refresh_token"], "new-rt-1");
-        assert_eq!(v["credentials"]["client_id"], "cid-1234");
-        assert_eq!(v["extra"], 1);
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn config_parsing_never_panics(text in ".{0,300}") {
-            let _ = ValidConfig::from_json(&text);
-        }
-    }
-}
+mod tests;

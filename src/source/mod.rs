@@ -6,6 +6,7 @@ mod check;
 mod progress;
 pub mod read;
 mod spec;
+pub mod writeback;
 
 pub use check::check;
 pub use read::read;
