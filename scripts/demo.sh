@@ -67,3 +67,31 @@ for e in errors:
     print("ERROR:", e)
 sys.exit(1 if errors else 0)
 PY
+
+echo >&2
+echo "==> what the data is for: a few KPIs computed from the synced chats (analytics/ has the SQL)" >&2
+python3 - "$work/read.out" <<'PY'
+import json, statistics, sys
+from collections import Counter
+chats = {}
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m["type"] == "RECORD" and m["record"]["stream"] == "chats":
+        c = m["record"]["data"]
+        chats[c["id"]] = c  # latest version per chat
+live = [c for c in chats.values() if c.get("type") == "chat"]
+firsts = [c["response_time"]["first"] for c in live
+          if (c.get("response_time") or {}).get("first") is not None]
+ratings = Counter(c.get("rating") or "unrated" for c in live if not c.get("missed"))
+missed = sum(1 for c in live if c.get("missed"))
+per_agent = Counter(n for c in live for n in (c.get("agent_names") or []))
+print(f"chats: {len(live):,} (+ {len(chats) - len(live):,} offline messages); missed: {missed:,}"
+      f" ({100 * missed / max(len(live), 1):.1f} %)")
+if firsts:
+    print(f"first response time: average {statistics.mean(firsts):.1f} s, median {statistics.median(firsts):.0f} s")
+good, bad = ratings.get("good", 0), ratings.get("bad", 0)
+print(f"satisfaction: {good:,} good, {bad:,} bad ({100 * good / max(good + bad, 1):.1f} % good)")
+print("chats per agent (top 5):")
+for name, n in per_agent.most_common(5):
+    print(f"  {name:<24} {n:>5}")
+PY

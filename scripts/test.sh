@@ -10,6 +10,10 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> layout (file and function sizes) and unused dependencies (cargo machete)"
+python3 scripts/check_layout.py
+command -v cargo-machete >/dev/null || cargo install --locked --quiet cargo-machete --version 0.9.2
+cargo machete
 echo "==> cargo test"
 cargo test --workspace --locked
 

@@ -150,6 +150,23 @@ pub struct ValidConfig {
     pub warnings: Vec<String>,
 }
 
+/// The numeric settings' ranges.
+fn check_limits(config: &Config) -> Result<(), Error> {
+    if !(1..=10_000).contains(&config.requests_per_minute) {
+        return Err(Error::Config(format!(
+            "`requests_per_minute` must be between 1 and 10000 (got {}); Zendesk allows 200.",
+            config.requests_per_minute
+        )));
+    }
+    if !(1..=16).contains(&config.backfill_concurrency) {
+        return Err(Error::Config(format!(
+            "`backfill_concurrency` must be between 1 and 16 (got {}).",
+            config.backfill_concurrency
+        )));
+    }
+    Ok(())
+}
+
 impl ValidConfig {
     /// Parses and validates a config file's text.
     pub fn from_json(text: &str) -> Result<Self, Error> {
@@ -184,18 +201,7 @@ impl ValidConfig {
         for w in &warnings {
             tracing::warn!("{w}");
         }
-        if !(1..=10_000).contains(&config.requests_per_minute) {
-            return Err(Error::Config(format!(
-                "`requests_per_minute` must be between 1 and 10000 (got {}); Zendesk allows 200.",
-                config.requests_per_minute
-            )));
-        }
-        if !(1..=16).contains(&config.backfill_concurrency) {
-            return Err(Error::Config(format!(
-                "`backfill_concurrency` must be between 1 and 16 (got {}).",
-                config.backfill_concurrency
-            )));
-        }
+        check_limits(&config)?;
         let base_url = match &config.base_url {
             Some(u) if !u.trim().is_empty() => parse_base_url(u)?,
             _ => Url::parse(&format!("https://{subdomain}.zendesk.com/api/v2/chat/")).map_err(

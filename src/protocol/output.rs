@@ -38,7 +38,12 @@ impl From<io::Error> for OutputError {
 /// Shared handle to stdout (or any writer in tests). Cheap to share behind an `Arc`.
 pub struct Output {
     inner: Mutex<Inner>,
+    /// Called with every config a CONTROL message hands back (opt-in write-back to the file).
+    config_sink: std::sync::OnceLock<ConfigSink>,
 }
+
+/// Receives updated configs; an error is reported as a WARN log, the CONTROL message stands.
+pub type ConfigSink = Box<dyn Fn(&Value) -> Result<(), String> + Send + Sync>;
 
 struct Inner {
     out: io::BufWriter<Box<dyn Write + Send>>,
@@ -67,6 +72,7 @@ impl Output {
                 counts: HashMap::new(),
                 last_flush: Instant::now(),
             }),
+            config_sink: std::sync::OnceLock::new(),
         }
     }
 
@@ -142,7 +148,20 @@ impl Output {
 
     /// Writes one message as one line; every message but a RECORD is flushed at once.
     pub fn emit(&self, msg: &AirbyteMessage) -> Result<(), OutputError> {
-        self.lock().push(msg)
+        self.lock().push(msg)?;
+        if let (AirbyteMessage::Control { control }, Some(sink)) = (msg, self.config_sink.get()) {
+            if let Err(why) = sink(&control.connector_config.config) {
+                tracing::warn!("{why}");
+                self.lock()
+                    .push(&AirbyteMessage::log(super::LogLevel::Warn, why))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends every config of a later CONTROL message to `sink` too (set once).
+    pub fn set_config_sink(&self, sink: ConfigSink) {
+        let _ = self.config_sink.set(sink);
     }
 
     /// Flushes buffered lines.

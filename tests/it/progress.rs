@@ -177,3 +177,49 @@ fn inputs_that_are_off_get_plain_answers() {
         "{logs:?}"
     );
 }
+
+#[test]
+fn write_config_back_keeps_the_rotated_refresh_token_in_the_config_file() {
+    let sb = sandbox_with(|c| c.token_ttl_requests = Some(2));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = dir.path().join("config.json");
+    let catalog_path = dir.path().join("catalog.json");
+    std::fs::write(&config_path, oauth_config(&sb).to_string()).expect("config");
+    std::fs::write(
+        &catalog_path,
+        catalog(&["agents", "departments", "goals"], "full_refresh").to_string(),
+    )
+    .expect("catalog");
+    let out = std::process::Command::new(BIN)
+        .args(["read", "--write-config-back", "--config"])
+        .arg(&config_path)
+        .arg("--catalog")
+        .arg(&catalog_path)
+        .output()
+        .expect("connector runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).expect("read back"))
+            .expect("still JSON");
+    assert_eq!(
+        saved["credentials"]["refresh_token"],
+        json!(sb.current_refresh_token())
+    );
+    assert_ne!(
+        saved["credentials"]["refresh_token"],
+        json!("sandbox-refresh-0001")
+    );
+    assert_eq!(saved["subdomain"], "sandbox");
+    // The next run with the saved file works (the spent refresh token would be refused).
+    let again = std::process::Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(&config_path)
+        .output()
+        .expect("connector runs");
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(text.contains("SUCCEEDED"), "{text}");
+}
