@@ -4,12 +4,7 @@
 
 use schemars::JsonSchema;
 
-use super::driver::{Ctx, Outcome, Selection};
-use super::export::{self, Export};
 use super::types::{Int, Str, Timestamp};
-use super::{only, Fetch, Resource, StreamInfo};
-use crate::error::Error;
-use crate::schema::record_schema;
 
 /// A goal conversion.
 #[derive(JsonSchema)]
@@ -35,25 +30,4 @@ pub struct Attribution {
     chat_timestamp: Timestamp,
 }
 
-static EXPORT: Export = Export {
-    path: "incremental/conversions",
-    items: "conversions",
-};
-
-pub const STREAMS: &[StreamInfo] = &[StreamInfo::incremental(
-    "conversions",
-    "timestamp",
-    &["id"],
-    record_schema::<Conversion>,
-)];
-
-async fn read<F: Fetch>(ctx: Ctx<F>, selections: Vec<Selection>) -> Result<Outcome, Error> {
-    export::read(&ctx, only(selections)?, &EXPORT).await
-}
-
-pub fn resource<F: Fetch>() -> Resource<F> {
-    Resource {
-        streams: STREAMS,
-        read: |ctx, selections| Box::pin(read(ctx, selections)),
-    }
-}
+super::export::export_stream!("conversions", "incremental/conversions", "conversions", Conversion);

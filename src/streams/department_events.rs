@@ -4,12 +4,7 @@
 
 use schemars::JsonSchema;
 
-use super::driver::{Ctx, Outcome, Selection};
-use super::export::{self, Export};
 use super::types::{Int, Str, Timestamp};
-use super::{only, Fetch, Resource, StreamInfo};
-use crate::error::Error;
-use crate::schema::record_schema;
 
 /// One change of a department.
 #[derive(JsonSchema)]
@@ -28,25 +23,4 @@ pub struct DepartmentEvent {
     previous_value: Str,
 }
 
-static EXPORT: Export = Export {
-    path: "incremental/department_events",
-    items: "department_events",
-};
-
-pub const STREAMS: &[StreamInfo] = &[StreamInfo::incremental(
-    "department_events",
-    "timestamp",
-    &["id"],
-    record_schema::<DepartmentEvent>,
-)];
-
-async fn read<F: Fetch>(ctx: Ctx<F>, selections: Vec<Selection>) -> Result<Outcome, Error> {
-    export::read(&ctx, only(selections)?, &EXPORT).await
-}
-
-pub fn resource<F: Fetch>() -> Resource<F> {
-    Resource {
-        streams: STREAMS,
-        read: |ctx, selections| Box::pin(read(ctx, selections)),
-    }
-}
+super::export::export_stream!("department_events", "incremental/department_events", "department_events", DepartmentEvent);

@@ -66,7 +66,12 @@ pub enum Outcome {
 
 /// Decodes an API body, reporting where it is malformed (never panics, never quotes it).
 pub fn decode<'a, T: Deserialize<'a>>(endpoint: &str, body: &'a [u8]) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::Decode {
+    serde_json::from_slice(body).map_err(|e| decode_error(endpoint, &e))
+}
+
+/// A JSON error as the stream error that says where (never quoting the input).
+pub fn decode_error(endpoint: &str, e: &serde_json::Error) -> Error {
+    Error::Decode {
         endpoint: endpoint.to_owned(),
         line: e.line(),
         column: e.column(),
@@ -76,7 +81,7 @@ pub fn decode<'a, T: Deserialize<'a>>(endpoint: &str, body: &'a [u8]) -> Result<
             .next()
             .unwrap_or("")
             .to_owned(),
-    })
+    }
 }
 
 /// GETs an endpoint; a missing resource (and a forbidden one where `forbidden_is_unavailable`)

@@ -269,3 +269,35 @@ fn place(path: &str, raw: &RawValue) -> Result<Option<Position>, Error> {
 
 #[cfg(test)]
 mod tests;
+
+/// Declares the catalog entry and the reader of an incremental export stream:
+/// `export_stream!(stream name, API path, key of the item array, record type)`.
+macro_rules! export_stream {
+    ($stream:literal, $path:literal, $items:literal, $record:ty) => {
+        static EXPORT: $crate::streams::export::Export = $crate::streams::export::Export {
+            path: $path,
+            items: $items,
+        };
+
+        pub const STREAMS: &[$crate::streams::StreamInfo] =
+            &[$crate::streams::StreamInfo::incremental(
+                $stream,
+                "timestamp",
+                &["id"],
+                $crate::schema::record_schema::<$record>,
+            )];
+
+        pub fn resource<F: $crate::streams::Fetch>() -> $crate::streams::Resource<F> {
+            $crate::streams::Resource {
+                streams: STREAMS,
+                read: |ctx, selections| {
+                    Box::pin(async move {
+                        let sel = $crate::streams::only(selections)?;
+                        $crate::streams::export::read(&ctx, sel, &EXPORT).await
+                    })
+                },
+            }
+        }
+    };
+}
+pub(crate) use export_stream;

@@ -18,6 +18,7 @@ use serde::de::DeserializeSeed;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::driver::decode_error;
 use super::normalize::{minify, write_str, ObjectSeed, Shape, Sink};
 use crate::error::Error;
 use crate::protocol::output::Writer;
@@ -202,20 +203,6 @@ pub fn name_hash_id(name: &str) -> i64 {
     }
     let low = (h & ((1u64 << 52) - 1)) as i64;
     -(low.max(1))
-}
-
-fn decode_error(stream: &str, e: &serde_json::Error) -> Error {
-    Error::Decode {
-        endpoint: stream.to_owned(),
-        line: e.line(),
-        column: e.column(),
-        detail: e
-            .to_string()
-            .split(" at line")
-            .next()
-            .unwrap_or("")
-            .to_owned(),
-    }
 }
 
 thread_local! {
