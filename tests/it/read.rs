@@ -512,3 +512,49 @@ fn a_slow_api_is_read_in_parallel_slices_exactly() {
         run.last_state("chats")
     );
 }
+
+/// Timestamps sent as epoch numbers (seen in the wild) are read as what they are: the chats page
+/// normally, and every emitted timestamp is RFC 3339 UTC.
+#[test]
+fn numeric_timestamps_are_read_and_normalized() {
+    let sb = sandbox_with(|c| c.faults.numeric_timestamps = vec!["chats".into(), "bans".into()]);
+    let run = run(
+        "read",
+        &[
+            ("config", &config(&sb)),
+            (
+                "catalog",
+                &catalog(&["chats", "chat_history", "bans"], "incremental"),
+            ),
+        ],
+    );
+    run.assert_ok();
+    let chats = run.records("chats");
+    let expected = sb.expected("chats");
+    let secs = |v: &Value| match v {
+        Value::Number(n) => n.as_f64().map(|f| f as i64),
+        Value::String(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|d| d.timestamp()),
+        _ => None,
+    };
+    let since = expected
+        .iter()
+        .filter(|c| {
+            secs(&c["update_timestamp"])
+                .or_else(|| secs(&c["timestamp"]))
+                .is_some_and(|t| t >= START)
+        })
+        .count();
+    assert_eq!(chats.len(), since);
+    let numeric = expected
+        .iter()
+        .filter(|c| c["update_timestamp"].is_number())
+        .count();
+    assert!(numeric > 0, "the fault is on");
+    for c in chats.iter().chain(run.records("chat_history").iter()) {
+        let t = c["update_timestamp"].as_str().unwrap_or_default();
+        assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok(), "{t:?}");
+    }
+    assert_eq!(run.records("bans").len(), sb.expected("bans").len());
+}

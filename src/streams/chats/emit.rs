@@ -35,7 +35,8 @@ pub fn emit(
     }
     let chat_id = json_string(&chat.id);
     let updated = match &head.update_timestamp {
-        Some(t) => json_string(t),
+        Some(serde_json::Value::String(t)) => json_string(t),
+        Some(other) => other.to_string(), // a number: the typed layer makes it RFC 3339
         None => "null".to_owned(),
     };
     for (i, item) in items.iter().enumerate() {

@@ -3,8 +3,6 @@
 //! body. A chat without an `id` has one rule wherever it sits: it is not emitted, not used as a
 //! cursor, and counted (the reader warns once per sync with the count).
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -12,7 +10,7 @@ use serde_json::Value;
 use super::{LIMIT, PATH};
 use crate::error::Error;
 use crate::streams::coverage::Position;
-use crate::streams::cursor::{iso_to_micros, iso_to_secs};
+use crate::streams::cursor::value_to_micros;
 use crate::streams::driver::decode;
 
 #[derive(Deserialize)]
@@ -28,10 +26,11 @@ struct Envelope<'a> {
 pub struct ChatHead<'a> {
     #[serde(default)]
     id: Value,
-    #[serde(borrow, default)]
-    pub update_timestamp: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    timestamp: Option<Cow<'a, str>>,
+    /// ISO text, or epoch seconds as a number (seen in the wild; normalized on output).
+    #[serde(default)]
+    pub update_timestamp: Option<Value>,
+    #[serde(default)]
+    timestamp: Option<Value>,
     #[serde(borrow, default)]
     pub history: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -97,11 +96,11 @@ fn chat(raw: &RawValue) -> Result<Option<Chat<'_>>, Error> {
         Value::Number(n) => n.to_string(),
         _ => return Ok(None),
     };
-    let updated = head.update_timestamp.as_deref();
-    let secs = updated
-        .and_then(iso_to_secs)
-        .or_else(|| head.timestamp.as_deref().and_then(iso_to_secs));
-    let version = updated.and_then(iso_to_micros);
+    let micros = |v: &Option<Value>| v.as_ref().and_then(value_to_micros);
+    let version = micros(&head.update_timestamp);
+    let secs = version
+        .or_else(|| micros(&head.timestamp))
+        .map(|us| us.div_euclid(1_000_000));
     Ok(Some(Chat {
         pos: secs.map(|secs| Position {
             secs,
