@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 
 /// The declared JSON type of a leaf column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +145,7 @@ fn is_canonical(s: &str) -> bool {
         && b[..b.len() - 1]
             .iter()
             .all(|c| c.is_ascii_digit() || b"-:.T".contains(c))
-        && NaiveDateTime::parse_from_str(&s[..s.len() - 1], "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+        && DateTime::parse_from_rfc3339(s).is_ok()
 }
 
 /// True when the text ends with `+hh:mm`, `-hh:mm`, `+hhmm` or `-hhmm` after the time.
