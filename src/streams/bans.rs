@@ -3,21 +3,11 @@
 
 use serde_json::value::RawValue;
 
-use super::driver::{decode, id_of, Ctx, Outcome, Selection};
+use super::driver::{decode, id_of};
 use super::records::Ban;
-use super::since_id;
-use super::{only, Fetch, Resource, StreamInfo};
 use crate::error::Error;
-use crate::schema::record_schema;
 
 const PATH: &str = "bans";
-
-pub const STREAMS: &[StreamInfo] = &[StreamInfo::incremental(
-    "bans",
-    "id",
-    &["id"],
-    record_schema::<Ban>,
-)];
 
 /// Both arrays of a page, merged and ordered by id (records without an integer id last).
 fn items(body: &[u8]) -> Result<Vec<&RawValue>, Error> {
@@ -37,17 +27,7 @@ fn items(body: &[u8]) -> Result<Vec<&RawValue>, Error> {
     Ok(items.into_iter().map(|(_, raw)| raw).collect())
 }
 
-/// Reads the stream.
-pub async fn read<F: Fetch>(ctx: Ctx<F>, selections: Vec<Selection>) -> Result<Outcome, Error> {
-    since_id::read(&ctx, only(selections)?, PATH, 100, items).await
-}
-
-pub fn resource<F: Fetch>() -> Resource<F> {
-    Resource {
-        streams: STREAMS,
-        read: |ctx, selections| Box::pin(read(ctx, selections)),
-    }
-}
+super::since_id::since_id_stream!("bans", "bans", Ban, items);
 
 #[cfg(test)]
 mod tests {

@@ -141,6 +141,33 @@ impl Pager for SinceId {
     }
 }
 
+/// Declares the catalog entry and the reader of a stream paged by `since_id` (100 per page),
+/// incremental by `id`: `since_id_stream!(stream name, API path, record type, items fn)`.
+macro_rules! since_id_stream {
+    ($stream:literal, $path:literal, $record:ty, $items:path) => {
+        pub const STREAMS: &[$crate::streams::StreamInfo] =
+            &[$crate::streams::StreamInfo::incremental(
+                $stream,
+                "id",
+                &["id"],
+                $crate::schema::record_schema::<$record>,
+            )];
+
+        pub fn resource<F: $crate::streams::Fetch>() -> $crate::streams::Resource<F> {
+            $crate::streams::Resource {
+                streams: STREAMS,
+                read: |ctx, selections| {
+                    Box::pin(async move {
+                        let sel = $crate::streams::only(selections)?;
+                        $crate::streams::since_id::read(&ctx, sel, $path, 100, $items).await
+                    })
+                },
+            }
+        }
+    };
+}
+pub(crate) use since_id_stream;
+
 #[cfg(test)]
 mod tests {
     use super::*;
