@@ -21,7 +21,7 @@ use super::driver::{decode, Ctx, Outcome, Selection};
 use super::typed::TimelineKeys;
 use super::live_edge::{self, MAX_WINDOW};
 use super::paging::{self, Pager};
-use super::{only, records, Fetch, Resource, StreamInfo};
+use super::{records, Fetch, StreamInfo};
 use crate::error::Error;
 use crate::schema::record_schema;
 use crate::protocol::output::Writer;
@@ -273,12 +273,7 @@ pub const STREAMS: &[StreamInfo] = &[StreamInfo::incremental(
     record_schema::<records::AgentTimeline>,
 )];
 
-pub fn resource<F: Fetch>() -> Resource<F> {
-    Resource {
-        streams: STREAMS,
-        read: |ctx, selections| Box::pin(async move { read(&ctx, &only(selections)?).await }),
-    }
-}
+super::single_stream_resource!(|ctx, sel| read(&ctx, &sel).await);
 
 #[cfg(test)]
 mod tests {

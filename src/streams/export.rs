@@ -287,17 +287,10 @@ macro_rules! export_stream {
                 $crate::schema::record_schema::<$record>,
             )];
 
-        pub fn resource<F: $crate::streams::Fetch>() -> $crate::streams::Resource<F> {
-            $crate::streams::Resource {
-                streams: STREAMS,
-                read: |ctx, selections| {
-                    Box::pin(async move {
-                        let sel = $crate::streams::only(selections)?;
-                        $crate::streams::export::read(&ctx, sel, &EXPORT).await
-                    })
-                },
-            }
-        }
+        $crate::streams::single_stream_resource!(|ctx, sel| $crate::streams::export::read(
+            &ctx, sel, &EXPORT
+        )
+        .await);
     };
 }
 pub(crate) use export_stream;

@@ -106,6 +106,25 @@ pub struct Resource<F> {
     pub read: fn(Ctx<F>, Vec<Selection>) -> ResourceFuture,
 }
 
+/// The `resource()` of a module with one stream in `STREAMS`, read by `$read` (an expression
+/// awaiting a strategy, given the context `$ctx` and the stream's selection `$sel`).
+macro_rules! single_stream_resource {
+    (|$ctx:ident, $sel:ident| $read:expr) => {
+        pub fn resource<F: $crate::streams::Fetch>() -> $crate::streams::Resource<F> {
+            $crate::streams::Resource {
+                streams: STREAMS,
+                read: |$ctx, selections| {
+                    Box::pin(async move {
+                        let $sel = $crate::streams::only(selections)?;
+                        $read
+                    })
+                },
+            }
+        }
+    };
+}
+pub(crate) use single_stream_resource;
+
 /// Declares the resource modules and [`registry`], in catalog order.
 macro_rules! registry {
     ($($resource:ident),* $(,)?) => {

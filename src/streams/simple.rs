@@ -121,18 +121,14 @@ macro_rules! one_request_stream {
                 $crate::schema::record_schema::<$record>,
             )];
 
-        pub fn resource<F: $crate::streams::Fetch>() -> $crate::streams::Resource<F> {
-            $crate::streams::Resource {
-                streams: STREAMS,
-                read: |ctx, selections| {
-                    Box::pin(async move {
-                        let sel = $crate::streams::only(selections)?;
-                        let shape = $crate::streams::simple::Shape::$shape;
-                        $crate::streams::simple::read(&ctx, &sel, $path, shape, $forbidden_ok).await
-                    })
-                },
-            }
-        }
+        $crate::streams::single_stream_resource!(|ctx, sel| $crate::streams::simple::read(
+            &ctx,
+            &sel,
+            $path,
+            $crate::streams::simple::Shape::$shape,
+            $forbidden_ok
+        )
+        .await);
     };
 }
 pub(crate) use one_request_stream;

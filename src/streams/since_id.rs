@@ -153,17 +153,10 @@ macro_rules! since_id_stream {
                 $crate::schema::record_schema::<$record>,
             )];
 
-        pub fn resource<F: $crate::streams::Fetch>() -> $crate::streams::Resource<F> {
-            $crate::streams::Resource {
-                streams: STREAMS,
-                read: |ctx, selections| {
-                    Box::pin(async move {
-                        let sel = $crate::streams::only(selections)?;
-                        $crate::streams::since_id::read(&ctx, sel, $path, 100, $items).await
-                    })
-                },
-            }
-        }
+        $crate::streams::single_stream_resource!(|ctx, sel| $crate::streams::since_id::read(
+            &ctx, sel, $path, 100, $items
+        )
+        .await);
     };
 }
 pub(crate) use since_id_stream;
