@@ -7,7 +7,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -28,6 +30,21 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Shape {
     fields: Vec<(Box<str>, Kind)>,
+    /// Per key length: (fingerprint of the key, field index). Finding a key costs a length
+    /// lookup and one or two integer compares instead of a binary search of string compares.
+    by_len: Vec<Vec<((u64, u64), usize)>>,
+}
+
+/// A key's fingerprint: its first and last 8 bytes (zero-padded below 8). Keys of up to 16
+/// bytes are equal when their lengths and fingerprints are.
+fn fingerprint(key: &[u8]) -> (u64, u64) {
+    match (key.first_chunk::<8>(), key.last_chunk::<8>()) {
+        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+        _ => {
+            let small = key.iter().rev().fold(0u64, |n, b| (n << 8) | u64::from(*b));
+            (small, 0)
+        }
+    }
 }
 
 impl Shape {
@@ -42,10 +59,12 @@ impl Shape {
     }
 
     fn find(&self, key: &str) -> Option<(usize, &Kind)> {
-        self.fields
-            .binary_search_by(|(k, _)| (**k).cmp(key))
-            .ok()
-            .map(|i| (i, &self.fields[i].1))
+        let key = key.as_bytes();
+        let p = fingerprint(key);
+        let i = self.by_len.get(key.len())?.iter().find_map(|&(q, i)| {
+            (q == p && (key.len() <= 16 || self.fields[i].0.as_bytes() == key)).then_some(i)
+        })?;
+        Some((i, &self.fields[i].1))
     }
 
     /// Builds the shape of an object schema (`properties`).
@@ -60,7 +79,14 @@ impl Shape {
             })
             .unwrap_or_default();
         fields.sort_by(|a, b| a.0.cmp(&b.0));
-        Self { fields }
+        let mut by_len: Vec<Vec<((u64, u64), usize)>> = Vec::new();
+        for (i, (k, _)) in fields.iter().enumerate() {
+            if by_len.len() <= k.len() {
+                by_len.resize(k.len() + 1, Vec::new());
+            }
+            by_len[k.len()].push((fingerprint(k.as_bytes()), i));
+        }
+        Self { fields, by_len }
     }
 }
 
@@ -102,28 +128,74 @@ pub struct Sink {
     pub out: Vec<u8>,
     /// Paths of the fields set to null because their value could not be normalized.
     pub changes: Vec<Box<str>>,
-    path: String,
 }
 
 impl Sink {
     pub fn clear(&mut self) {
         self.out.clear();
         self.changes.clear();
-        self.path.clear();
     }
 
-    fn nulled(&mut self) {
+    fn nulled(&mut self, path: &Path<'_>) {
         self.out.extend_from_slice(b"null");
-        self.changes.push(self.path.as_str().into());
+        let mut text = String::new();
+        path.render(&mut text);
+        self.changes.push(text.into());
+    }
+}
+
+/// Where a value sits in its record: a chain of keys and array indexes on the stack, rendered
+/// (`session.end_date`, `webpath.1.timestamp`) only when a value is nulled.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    Root,
+    Key(&'p Path<'p>, &'p str),
+    Index(&'p Path<'p>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self, out: &mut String) {
+        let (parent, segment) = match self {
+            Path::Root => return,
+            Path::Key(parent, key) => (parent, Cow::Borrowed(*key)),
+            Path::Index(parent, i) => (parent, Cow::Owned(i.to_string())),
+        };
+        parent.render(out);
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(&segment);
+    }
+}
+
+/// Top-level values of a record captured as raw JSON text while it is normalized, so the
+/// caller reads its cursor fields (and child arrays) from the same pass.
+pub struct Tap<'t, 'de> {
+    keys: &'t [&'t str],
+    /// The raw text of `keys[i]`, when the record had it.
+    pub found: [Option<&'de str>; TAPS],
+}
+
+/// The most keys a [`Tap`] captures.
+pub const TAPS: usize = 8;
+
+impl<'t, 'de> Tap<'t, 'de> {
+    /// Captures `keys` (at most [`TAPS`]; later ones are ignored).
+    pub fn new(keys: &'t [&'t str]) -> Self {
+        Self {
+            keys: &keys[..keys.len().min(TAPS)],
+            found: [None; TAPS],
+        }
     }
 
-    fn enter(&mut self, segment: &str) -> usize {
-        let len = self.path.len();
-        if len > 0 {
-            self.path.push('.');
-        }
-        self.path.push_str(segment);
-        len
+    /// The keys captured.
+    pub fn keys(&self) -> &'t [&'t str] {
+        self.keys
+    }
+
+    fn slot(&mut self, key: &str) -> Option<&mut Option<&'de str>> {
+        let i = self.keys.iter().position(|k| *k == key)?;
+        self.found.get_mut(i)
     }
 }
 
@@ -136,6 +208,19 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     } else {
         // Writing a str into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// Writes a key. A key borrowed from the input had no escape in it (serde_json borrows only
+/// those, and refuses raw control characters), so it is written as it came.
+fn write_key(out: &mut Vec<u8>, key: &Cow<'_, str>) {
+    match key {
+        Cow::Borrowed(k) => {
+            out.push(b'"');
+            out.extend_from_slice(k.as_bytes());
+            out.push(b'"');
+        }
+        Cow::Owned(k) => write_str(out, k),
     }
 }
 
@@ -193,6 +278,7 @@ impl<'de> Visitor<'de> for KeySeed {
 struct Seed<'a> {
     kind: &'a Kind,
     sink: &'a mut Sink,
+    path: &'a Path<'a>,
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
@@ -204,12 +290,15 @@ impl<'de> DeserializeSeed<'de> for Seed<'_> {
                     shape,
                     sink: self.sink,
                     lead: &[],
+                    path: self.path,
+                    tap: None,
                 };
                 Ok(d.deserialize_any(v)?.is_some())
             }
             Kind::Array(item) => d.deserialize_any(ArrayVisitor {
                 item,
                 sink: self.sink,
+                path: self.path,
             }),
             Kind::Any => {
                 let raw = <&'de RawValue>::deserialize(d)?;
@@ -218,13 +307,13 @@ impl<'de> DeserializeSeed<'de> for Seed<'_> {
             }
             Kind::Leaf(leaf) => {
                 let raw = <&'de RawValue>::deserialize(d)?;
-                Ok(write_leaf(*leaf, raw.get(), self.sink))
+                Ok(write_leaf(*leaf, raw.get(), self.sink, self.path))
             }
         }
     }
 }
 
-fn write_leaf(leaf: Leaf, raw: &str, sink: &mut Sink) -> bool {
+fn write_leaf(leaf: Leaf, raw: &str, sink: &mut Sink, path: &Path<'_>) -> bool {
     match fix(leaf, raw) {
         Fixed::Json(text) => {
             sink.out.extend_from_slice(text.as_bytes());
@@ -235,9 +324,17 @@ fn write_leaf(leaf: Leaf, raw: &str, sink: &mut Sink) -> bool {
             false
         }
         Fixed::Nulled => {
-            sink.nulled();
+            sink.nulled(path);
             false
         }
+    }
+}
+
+/// Normalizes a value already captured as raw text (a tapped field).
+fn write_raw(kind: &Kind, raw: &str, sink: &mut Sink, path: &Path<'_>) -> serde_json::Result<bool> {
+    match kind {
+        Kind::Leaf(leaf) => Ok(write_leaf(*leaf, raw, sink, path)),
+        _ => Seed { kind, sink, path }.deserialize(&mut serde_json::Deserializer::from_str(raw)),
     }
 }
 
@@ -245,38 +342,44 @@ fn write_leaf(leaf: Leaf, raw: &str, sink: &mut Sink) -> bool {
 macro_rules! wrong_type {
     ($($name:ident: $t:ty),*) => {
         $(fn $name<E>(self, _: $t) -> Result<Self::Value, E> {
-            self.sink.nulled();
+            self.sink.nulled(self.path);
             Ok(Default::default())
         })*
     };
 }
 
-/// Normalizes a record (an object) with `lead` fields first. `None` when it was not an object.
-pub struct ObjectSeed<'a, 'l> {
+/// Normalizes a record (an object) with `lead` fields first, capturing the `tap`'s keys.
+/// `None` when it was not an object.
+pub struct ObjectSeed<'a, 'l, 't, 'de> {
     pub shape: &'a Shape,
     pub sink: &'a mut Sink,
     pub lead: &'l [(&'l str, &'l str)],
+    pub tap: Option<&'a mut Tap<'t, 'de>>,
 }
 
-impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_, '_, 'de> {
     type Value = Option<u64>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(ObjectVisitor {
             shape: self.shape,
             sink: self.sink,
             lead: self.lead,
+            path: &Path::Root,
+            tap: self.tap,
         })
     }
 }
 
-struct ObjectVisitor<'a, 'l> {
+struct ObjectVisitor<'a, 'l, 't, 'de> {
     shape: &'a Shape,
     sink: &'a mut Sink,
     /// Fields written first (JSON text); the object's own keys of these names are dropped.
     lead: &'l [(&'l str, &'l str)],
+    path: &'a Path<'a>,
+    tap: Option<&'a mut Tap<'t, 'de>>,
 }
 
-impl<'de> Visitor<'de> for ObjectVisitor<'_, '_> {
+impl<'de> Visitor<'de> for ObjectVisitor<'_, '_, '_, 'de> {
     /// Bit i set when the shape's field i (i < 64) was written and not null.
     type Value = Option<u64>;
 
@@ -285,33 +388,40 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let Self { shape, sink, lead } = self;
-        let mut present = 0u64;
+        let Self {
+            shape,
+            sink,
+            lead,
+            path,
+            mut tap,
+        } = self;
         sink.out.push(b'{');
-        for (i, (k, v)) in lead.iter().enumerate() {
-            if i > 0 {
-                sink.out.push(b',');
-            }
-            present |= write_lead(shape, sink, k, v);
-        }
+        let mut present = write_leads(shape, sink, path, lead);
         let mut first = lead.is_empty();
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            if lead.iter().any(|(k, _)| *k == key) {
+            if !lead.is_empty() && lead.iter().any(|(k, _)| *k == key) {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
             if !std::mem::take(&mut first) {
                 sink.out.push(b',');
             }
-            write_str(&mut sink.out, &key);
+            write_key(&mut sink.out, &key);
             sink.out.push(b':');
             let (index, kind) = shape.find(&key).unwrap_or((usize::MAX, &Kind::Any));
-            let len = sink.enter(&key);
-            let written = map.next_value_seed(Seed {
-                kind,
-                sink: &mut *sink,
-            })?;
-            sink.path.truncate(len);
+            let here = Path::Key(path, &key);
+            let written = match tap.as_deref_mut().and_then(|t| t.slot(&key)) {
+                None => map.next_value_seed(Seed {
+                    kind,
+                    sink: &mut *sink,
+                    path: &here,
+                })?,
+                Some(slot) => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    *slot = Some(raw.get());
+                    write_raw(kind, raw.get(), sink, &here).map_err(A::Error::custom)?
+                }
+            };
             if written {
                 present |= bit(index);
             }
@@ -324,24 +434,23 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let Some((index, Kind::Array(item))) = self.shape.find("value") else {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
-            self.sink.nulled();
+            self.sink.nulled(self.path);
             return Ok(None);
         };
         let sink = self.sink;
         sink.out.push(b'{');
-        let mut present = bit(index);
-        for (k, v) in self.lead {
-            present |= write_lead(self.shape, sink, k, v);
+        let present = bit(index) | write_leads(self.shape, sink, self.path, self.lead);
+        if !self.lead.is_empty() {
             sink.out.push(b',');
         }
         sink.out.extend_from_slice(b"\"value\":");
-        let len = sink.enter("value");
+        let here = Path::Key(self.path, "value");
         ArrayVisitor {
             item,
             sink: &mut *sink,
+            path: &here,
         }
         .visit_seq(seq)?;
-        sink.path.truncate(len);
         sink.out.push(b'}');
         Ok(Some(present))
     }
@@ -354,16 +463,25 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, '_> {
     wrong_type!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
 }
 
+/// Writes the lead fields, comma-separated; returns their presence bits.
+fn write_leads(shape: &Shape, sink: &mut Sink, path: &Path<'_>, lead: &[(&str, &str)]) -> u64 {
+    let mut present = 0;
+    for (i, (k, v)) in lead.iter().enumerate() {
+        if i > 0 {
+            sink.out.push(b',');
+        }
+        present |= write_lead(shape, sink, path, k, v);
+    }
+    present
+}
+
 /// Writes a lead field (JSON text made by the connector), normalized when it is a declared leaf.
-fn write_lead(shape: &Shape, sink: &mut Sink, key: &str, json: &str) -> u64 {
+fn write_lead(shape: &Shape, sink: &mut Sink, path: &Path<'_>, key: &str, json: &str) -> u64 {
     write_str(&mut sink.out, key);
     sink.out.push(b':');
     match shape.find(key) {
         Some((i, Kind::Leaf(leaf))) => {
-            let len = sink.enter(key);
-            let written = write_leaf(*leaf, json, sink);
-            sink.path.truncate(len);
-            if written {
+            if write_leaf(*leaf, json, sink, &Path::Key(path, key)) {
                 bit(i)
             } else {
                 0
@@ -388,6 +506,7 @@ pub fn bit(index: usize) -> u64 {
 struct ArrayVisitor<'a> {
     item: &'a Kind,
     sink: &'a mut Sink,
+    path: &'a Path<'a>,
 }
 
 impl<'de> Visitor<'de> for ArrayVisitor<'_> {
@@ -402,12 +521,12 @@ impl<'de> Visitor<'de> for ArrayVisitor<'_> {
         sink.out.push(b'[');
         let mut i = 0usize;
         loop {
-            let len = sink.enter(itoa(i).as_str());
+            let here = Path::Index(self.path, i);
             let more = seq.next_element_seed(Seed {
                 kind: self.item,
                 sink: &mut *sink,
+                path: &here,
             })?;
-            sink.path.truncate(len);
             if more.is_none() {
                 break;
             }
@@ -423,7 +542,7 @@ impl<'de> Visitor<'de> for ArrayVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        self.sink.nulled();
+        self.sink.nulled(self.path);
         Ok(false)
     }
 
@@ -433,8 +552,4 @@ impl<'de> Visitor<'de> for ArrayVisitor<'_> {
     }
 
     wrong_type!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
-}
-
-fn itoa(i: usize) -> String {
-    i.to_string()
 }

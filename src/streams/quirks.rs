@@ -27,7 +27,7 @@ pub enum Fixed<'a> {
 
 /// Normalizes the raw JSON text of one value to `leaf`.
 pub fn fix(leaf: Leaf, raw: &str) -> Fixed<'_> {
-    let t = raw.trim();
+    let t = raw.trim_ascii();
     let Some(first) = t.bytes().next() else {
         return Fixed::Nulled;
     };
@@ -47,6 +47,7 @@ pub fn fix(leaf: Leaf, raw: &str) -> Fixed<'_> {
         (b't' | b'f', _) => Fixed::Nulled,
         (_, Leaf::Str) => Fixed::Json(Cow::Owned(format!("\"{t}\""))),
         (_, Leaf::Num) => Fixed::Json(Cow::Borrowed(t)),
+        (_, Leaf::Int) if is_plain_int(t) => Fixed::Json(Cow::Borrowed(t)),
         (_, Leaf::Int) => match int_text(t) {
             Some(i) if i == t => Fixed::Json(Cow::Borrowed(t)),
             other => owned(other),
@@ -94,6 +95,16 @@ pub fn int_text(s: &str) -> Option<String> {
     (f.is_finite() && f.fract() == 0.0 && f.abs() <= EXACT).then(|| format!("{}", f as i64))
 }
 
+/// An integer already written the canonical way (`0`, `-12`, `361089721035`): digits only, no
+/// leading zero, at most 18 of them (so it fits an i64).
+fn is_plain_int(t: &str) -> bool {
+    let digits = t.strip_prefix('-').unwrap_or(t).as_bytes();
+    matches!(digits.len(), 1..=18)
+        && digits.iter().all(u8::is_ascii_digit)
+        && (digits[0] != b'0' || digits.len() == 1)
+        && t != "-0"
+}
+
 /// A flag: `0`/`1`, `"0"`/`"1"`, `"true"`/`"false"` (any case) as `false`/`true`.
 fn flag(s: &str) -> Option<&'static str> {
     if s.eq_ignore_ascii_case("true") || s == "1" {
@@ -136,17 +147,40 @@ fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.f]Z`, valid as it stands.
+/// `YYYY-MM-DDTHH:MM:SS[.f]Z` (1 to 9 fraction digits), a valid instant as it stands. The hot
+/// path of every date-time column: checked field by field, the calendar by chrono. Anything
+/// else (leap seconds included) goes through the full parser in [`datetime`].
 fn is_canonical(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() >= 20
-        && b[10] == b'T'
-        && b[b.len() - 1] == b'Z'
-        && b[..b.len() - 1]
+    if b.len() < 20
+        || !b[..19].iter().zip(SHAPE).all(|(c, want)| match want {
+            b'9' => c.is_ascii_digit(),
+            sep => c == sep,
+        })
+    {
+        return false;
+    }
+    let fraction_ok = match &b[19..] {
+        [b'Z'] => true,
+        [b'.', digits @ .., b'Z'] => {
+            (1..=9).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit)
+        }
+        _ => false,
+    };
+    let num = |at: usize, len: usize| {
+        b[at..at + len]
             .iter()
-            .all(|c| c.is_ascii_digit() || b"-:.T".contains(c))
-        && DateTime::parse_from_rfc3339(s).is_ok()
+            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    fraction_ok
+        && num(11, 2) < 24
+        && num(14, 2) < 60
+        && num(17, 2) < 60
+        && chrono::NaiveDate::from_ymd_opt(num(0, 4) as i32, num(5, 2), num(8, 2)).is_some()
 }
+
+/// The layout of `YYYY-MM-DDTHH:MM:SS`: `9` is a digit, anything else itself.
+const SHAPE: &[u8; 19] = b"9999-99-99T99:99:99";
 
 /// True when the text ends with `+hh:mm`, `-hh:mm`, `+hhmm` or `-hhmm` after the time.
 fn has_offset(s: &str) -> bool {
@@ -252,6 +286,35 @@ mod tests {
         assert_eq!(json(Leaf::Str, "true").as_deref(), Some(r#""true""#));
         assert_eq!(json(Leaf::Str, r#"["x"]"#), None);
         assert_eq!(json(Leaf::Str, r#"{"a":1}"#), None);
+    }
+
+    #[test]
+    fn the_canonical_check_agrees_with_chrono() {
+        for s in [
+            "2024-02-29T23:59:59Z",
+            "2023-02-29T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-00-10T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:60:00Z",
+            "2024-01-01T00:00:00.Z",
+            "2024-01-01T00:00:00.123456789Z",
+            "2024-01-01T00:00:00.1234567890Z",
+            "2024-01-01T00:00:00.12a4Z",
+            "2024-01-01t00:00:00Z",
+            "2024-01-01T00:00:00+00:00",
+            "0000-01-01T00:00:00Z",
+            "2024-1-01T00:00:00Z",
+            "2024-01-01T00:00:00Zx",
+        ] {
+            let chrono_ok = DateTime::parse_from_rfc3339(s).is_ok()
+                && s.ends_with('Z')
+                && s.as_bytes()[10] == b'T'
+                && !s.contains(".Z")
+                && s.len() <= 30;
+            assert_eq!(is_canonical(s), chrono_ok, "{s}");
+        }
     }
 
     #[test]

@@ -109,6 +109,11 @@ impl Normalizer {
         }
     }
 
+    /// The compiled schema of the stream's records.
+    pub fn shape(&self) -> &Shape {
+        &self.shape
+    }
+
     /// The normalizer of a stream of the registry.
     pub fn of(stream: &str) -> Option<&'static Normalizer> {
         registry().get(stream)
@@ -144,6 +149,7 @@ impl Normalizer {
             shape: &self.shape,
             sink: &mut *sink,
             lead,
+            tap: None,
         }
         .deserialize(&mut de)
         .map_err(|e| decode_error(stream, &e))?;
@@ -243,13 +249,27 @@ pub fn emit(
             stats.keyless.fetch_add(1, Ordering::Relaxed);
             return Ok(false);
         }
-        let nulled = sink.changes.len() as u64;
-        if nulled > 0 {
-            stats.nulled.fetch_add(nulled, Ordering::Relaxed);
-        }
-        batch.push_typed_record(stream, &sink.out, &sink.changes, emitted_at)?;
+        emit_typed(batch, stream, stats, &sink.out, &sink.changes, emitted_at)?;
         Ok(true)
     })
+}
+
+/// Writes a record already typed (`data`, with the paths of its nulled values) as one RECORD.
+pub fn emit_typed(
+    batch: &mut Writer<'_>,
+    stream: &str,
+    stats: &TypingStats,
+    data: &[u8],
+    changes: &[Box<str>],
+    emitted_at: i64,
+) -> Result<(), Error> {
+    if !changes.is_empty() {
+        stats
+            .nulled
+            .fetch_add(changes.len() as u64, Ordering::Relaxed);
+    }
+    batch.push_typed_record(stream, data, changes, emitted_at)?;
+    Ok(())
 }
 
 /// The integer `id` of a record (a number or a numeric string), for the id-cursor pagers.
