@@ -143,6 +143,24 @@ impl Tracker {
         Ok(())
     }
 
+    /// Adds a RECORD already typed by the stream's normalizer: `data` with the paths of its
+    /// nulled values; `sent` is the record's size as the API sent it.
+    pub fn record_typed(
+        &self,
+        batch: &mut Writer<'_>,
+        data: &[u8],
+        changes: &[Box<str>],
+        sent: u64,
+        emitted_at: i64,
+    ) -> Result<(), Error> {
+        self.mark_running(batch)?;
+        let stats = &self.0.typing;
+        super::typed::emit_typed(batch, self.0.name, stats, data, changes, emitted_at)?;
+        self.0.total.fetch_add(1, Ordering::Relaxed);
+        self.0.bytes.fetch_add(sent, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Values nulled and records skipped for lack of a key, so far.
     pub fn typing(&self) -> &super::typed::TypingStats {
         &self.0.typing

@@ -1,6 +1,7 @@
-//! The emit step: the one place where a chat becomes records, a `chats` record or the child
-//! rows (`chat_history`, `chat_webpath`, `chat_engagements`, `chat_conversions`) that carry
-//! `chat_id`, `position` and `update_timestamp` in front of the API's own fields.
+//! The emit step: the one place where a chat becomes records, a `chats` record (typed when the
+//! page was read) or the child rows (`chat_history`, `chat_webpath`, `chat_engagements`,
+//! `chat_conversions`) that carry `chat_id`, `position` and `update_timestamp` in front of the
+//! API's own fields.
 
 use serde_json::value::RawValue;
 
@@ -9,42 +10,42 @@ use super::{Member, Part, PATH};
 use crate::error::Error;
 use crate::protocol::output::Writer;
 use crate::streams::driver::decode;
+use crate::streams::normalize::Sink;
 
-/// Emits the records of `member`'s part of `chat`.
+/// Emits the records of `member`'s part of `chat`; `typed` holds the page's typed chats.
 pub fn emit(
     out: &mut Writer<'_>,
     member: &Member,
     chat: &Chat<'_>,
+    typed: &Sink,
     emitted_at: i64,
 ) -> Result<(), Error> {
     let tracker = &member.sel.tracker;
-    let head = &chat.head;
-    let children = match member.part {
-        Part::Chat => return tracker.record(out, chat.raw, emitted_at),
-        Part::History => head.history,
-        Part::Webpath => head.webpath,
-        Part::Engagements => head.engagements,
-        Part::Conversions => head.conversions,
-    };
-    let Some(children) = children.filter(|c| c.get().trim() != "null") else {
+    if member.part == Part::Chat {
+        let Some((bytes, changes)) = chat.record.clone() else {
+            return Err(Error::Internal("a chat was read without its record".into()));
+        };
+        let (Some(data), Some(changes)) = (typed.out.get(bytes), typed.changes.get(changes)) else {
+            return Err(Error::Internal("a chat record lies outside its page".into()));
+        };
+        return tracker.record_typed(out, data, changes, chat.bytes, emitted_at);
+    }
+    let Some(children) = chat.children(member.part).filter(|c| c.trim() != "null") else {
         return Ok(());
     };
-    let items: Vec<&RawValue> = decode(PATH, children.get().as_bytes())?;
+    let items: Vec<&RawValue> = decode(PATH, children.as_bytes())?;
     if items.is_empty() {
         return Ok(());
     }
     let chat_id = json_string(&chat.id);
-    let updated = match &head.update_timestamp {
-        Some(serde_json::Value::String(t)) => json_string(t),
-        Some(other) => other.to_string(), // a number: the typed layer makes it RFC 3339
-        None => "null".to_owned(),
-    };
+    // Sent as text or as an epoch number: the typed layer makes it RFC 3339.
+    let updated = chat.update_timestamp.map_or("null", str::trim);
     for (i, item) in items.iter().enumerate() {
         let position = i.to_string();
         let lead = [
             ("chat_id", chat_id.as_str()),
             ("position", position.as_str()),
-            ("update_timestamp", updated.as_str()),
+            ("update_timestamp", updated),
         ];
         tracker.record_with(out, item, &lead, emitted_at)?;
     }

@@ -7,12 +7,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::page::{self, Chat, Page};
+use super::page::{self, Chat, Needs, Page};
 use super::{lock, Shared, FAST_SLICES, LIMIT, PATH, SLOW_PAGE};
 use crate::error::Error;
 use crate::protocol::output::Writer;
 use crate::streams::coverage::Position;
 use crate::streams::live_edge::MAX_WINDOW;
+use crate::streams::normalize::Sink;
 use crate::streams::paging::Pager;
 
 /// The reader of slice `index`.
@@ -23,6 +24,8 @@ pub struct SlicePager {
     start: Position,
     /// The highest chat this slice has received.
     high: Position,
+    /// What the selected members need from each chat.
+    needs: Needs,
 }
 
 impl SlicePager {
@@ -32,7 +35,9 @@ impl SlicePager {
             .get(index)
             .map(|s| s.start.clone())
             .unwrap_or_else(|| Position::start_of(i64::MAX));
+        let needs = Needs::of(shared.members.iter().map(|m| m.part));
         Self {
+            needs,
             high: start.clone(),
             shared,
             index,
@@ -55,6 +60,7 @@ impl SlicePager {
         &self,
         windows: &mut [super::state::Window],
         chat: &Chat<'_>,
+        typed: &Sink,
         out: &mut Writer<'_>,
         emitted_at: i64,
     ) -> Result<(), Error> {
@@ -77,7 +83,7 @@ impl SlicePager {
                     window.insert(chat.id.clone(), version);
                 }
             }
-            super::emit::emit(out, member, chat, emitted_at)?;
+            super::emit::emit(out, member, chat, typed, emitted_at)?;
         }
         Ok(())
     }
@@ -113,7 +119,7 @@ impl Pager for SlicePager {
         query
     }
     fn parse<'b>(&self, body: &'b [u8]) -> Result<Page<'b>, Error> {
-        let mut page = page::parse(body)?;
+        let mut page = page::parse(body, self.needs)?;
         // Register how far this slice has fetched before reading its end: a split never cuts at
         // or below a fetched chat, so the end read here stays valid for this page.
         let mut progress = lock(&self.shared.progress);
@@ -175,7 +181,7 @@ impl Pager for SlicePager {
                 None if !untimed.insert(chat.id.as_str()) => continue,
                 None => {}
             }
-            self.decide_and_emit(&mut progress.windows, chat, out, emitted_at)?;
+            self.decide_and_emit(&mut progress.windows, chat, &page.typed, out, emitted_at)?;
         }
         Ok(fresh)
     }
