@@ -19,7 +19,7 @@ fn log_secs(line: &str) -> Option<f64> {
 fn a_long_backfill_shows_estimates_progress_and_early_completions() {
     let sb = sandbox_with(|c| {
         c.chats = 100_000;
-        c.faults.latency_ms = 150;
+        c.faults.latency_ms = 300; // 100 pages one after another: at least 30 s
     });
     let mut cfg = config(&sb);
     cfg["backfill_concurrency"] = json!(1);
