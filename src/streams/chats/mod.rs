@@ -10,9 +10,10 @@
 //! ```text
 //!  read (orchestrator) ── spawns ──▶ worker = paging::run(SlicePager for slice i)   × N
 //!    │  waits on `more` (Notify) and on the JoinSet      │ plan ▶ fetch ▶ parse ▶ emit ▶ commit
-//!    │  splits the slice expected to hold most           │
+//!    │  Progress::plan: probes once, then splits         │
 //!    ▼                                                   ▼
-//!  Progress (Mutex): slices, per-member windows ◀── parse: registers `fetched`, reads `end`
+//!  Progress (Mutex): slices, per-member windows ◀── parse: registers `fetched` and the page's
+//!                                                   density sample, reads `end`
 //!  Output   (Mutex): RECORDs + STATE of a page  ◀── emit/commit: Output lock, then Progress lock
 //! ```
 //!
@@ -22,9 +23,13 @@
 //! instead. A prefetched request is a task aborted when its slice ends, and the orchestrator
 //! aborts every worker when the stream ends or fails, so no request outlives its stream.
 //!
-//! A backfill starts as one slice. When the API proves slow (a second or more per page), slices
-//! are halved, densest first and above what they already fetched, until `backfill_concurrency`
-//! of them run at once, and again whenever one finishes. A member's state is its coverage (a
+//! A backfill starts as one slice. When the API proves slow (a quarter second or more per
+//! page), the planner ([`plan`]) fills `backfill_concurrency` workers from the data the pages
+//! showed: once, right after the first page, it probes the range that page does not reach at a
+//! few equal time quantiles (each probe is a new slice whose first page is real data, or an
+//! empty page that closes the range past the last chat), then, whenever a worker is free, it
+//! cuts the slice expected to hold the most chats (its last page's density times the time it
+//! has left) a few pages ahead of what it fetched. A member's state is its coverage (a
 //! frontier plus the ranges finished beyond it) and its live window (see [`state`] and
 //! [`live_edge`](crate::streams::live_edge)): nothing past the export ceiling is committed, and
 //! chats emitted past it are remembered so the next sync, which reads them again, emits only
@@ -133,10 +138,7 @@ async fn read_at<F: Fetch>(ctx: &Ctx<F>, members: &[Member], edge: Edge) -> Resu
     let shared = Arc::new(Shared {
         members: members.to_vec(),
         inputs,
-        progress: Mutex::new(Progress {
-            slices: vec![Slice::new(lowest, None)],
-            windows,
-        }),
+        progress: Mutex::new(Progress::new(vec![Slice::new(lowest, None)], windows)),
         concurrency: ctx.concurrency.max(1),
         edge,
         slow: AtomicBool::new(false),
@@ -165,12 +167,12 @@ async fn orchestrate<F: Fetch>(ctx: &Ctx<F>, shared: &Arc<Shared>) -> Result<Out
             }
             _ = shared.more.notified() => {}
         }
-        while workers.len() < shared.target_workers() {
-            let split = lock(&shared.progress).split(shared.edge.ceiling_secs);
-            match split {
-                Some(index) => workers.spawn(worker(ctx.clone(), shared.clone(), index)),
-                None => break,
-            };
+        let free = shared.target_workers().saturating_sub(workers.len());
+        if free > 0 {
+            let new = lock(&shared.progress).plan(shared.edge.ceiling_secs, free);
+            for index in new {
+                workers.spawn(worker(ctx.clone(), shared.clone(), index));
+            }
         }
     }
 }

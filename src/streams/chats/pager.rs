@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::page::{self, Chat, Needs, Page};
+use super::plan::Sample;
 use super::{lock, Shared, FAST_SLICES, LIMIT, PATH, SLOW_PAGE};
 use crate::error::Error;
 use crate::protocol::output::Writer;
@@ -128,13 +129,13 @@ impl Pager for SlicePager {
                 slice.fetched = max.clone();
             }
             slice.chats_fetched = slice.chats_fetched.saturating_add(page.chats.len() as u64);
-            if slice.first_seen.is_none() {
-                slice.first_seen = page
-                    .chats
-                    .iter()
-                    .filter_map(|c| c.pos.as_ref())
-                    .map(|p| p.secs)
-                    .min();
+            let mut secs: Vec<i64> = page
+                .chats
+                .iter()
+                .filter_map(|c| c.pos.as_ref().map(|p| p.secs))
+                .collect();
+            if let Some(sample) = Sample::of(&mut secs) {
+                slice.recent = Some(sample);
             }
             page.end = slice.end;
         }

@@ -1,6 +1,7 @@
 //! Scripted-export unit tests of the chat reader's paging edge cases and live edge.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
@@ -38,7 +39,16 @@ fn chat_json(secs: i64, id: &str, frac: i64) -> Value {
 
 /// The export over `rows`, `size` chats per page (a full page says count 1000).
 fn export(rows: Rows, size: usize, faults: Faults) -> Scripted {
-    Scripted::new(move |_, q| {
+    Scripted::new(answer(rows, size, faults))
+}
+
+/// [`export`]'s answers.
+fn answer(
+    rows: Rows,
+    size: usize,
+    faults: Faults,
+) -> impl Fn(&str, &[(&str, String)]) -> crate::streams::Reply + Send + Sync + 'static {
+    move |_, q| {
         let start: i64 = param(q, "start_time")
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
@@ -67,7 +77,7 @@ fn export(rows: Rows, size: usize, faults: Faults) -> Scripted {
             chats.len()
         };
         page(json!({"chats": chats, "count": count, "end_time": start}))
-    })
+    }
 }
 
 struct Synced {
@@ -347,4 +357,59 @@ async fn a_kill_between_any_two_pages_resumes_exactly() {
     }
     assert_eq!(kills, 6);
     assert_eq!(full.h.records("chat_history").len(), 23);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bursts_are_probed_and_read_in_parallel_exactly_once() {
+    // Four bursts of 5 pages with empty gaps, all in the first 56% of the range.
+    let mut list = Vec::new();
+    for (k, centre) in [100_000, 300_000, 450_000, 550_000].iter().enumerate() {
+        list.extend((0..5_000).map(|i| (centre + i * 2, format!("b{k}{i:05}"))));
+    }
+    let last = list.iter().map(|(s, _)| *s).max().unwrap_or(0);
+    let in_gap = |t: i64| !list.iter().any(|(s, _)| (t..t + 5_000).contains(s));
+    let r = rows(&list.iter().map(|(s, i)| (*s, i.as_str())).collect::<Vec<_>>());
+    // Every request takes a little while, the first long enough to count as slow: the API's
+    // latency, not the machine, is the limit.
+    let slow_first = AtomicBool::new(true);
+    let inner = answer(r, 1000, Faults::default());
+    let fetch = Scripted::new(move |p, q| {
+        let slow = slow_first.swap(false, Ordering::Relaxed);
+        std::thread::sleep(if slow { SLOW_PAGE * 2 } else { Duration::from_millis(5) });
+        inner(p, q)
+    });
+    let h = Harness::new(fetch, 0, 4);
+    let members = [Member {
+        sel: Harness::selection("chats", None),
+        part: Part::Chat,
+    }];
+    let result = read_at(&h.ctx, &members, Edge::at(NOW)).await;
+    assert!(result.is_ok(), "{result:?}");
+    let s = Synced { h, result };
+    let ids = s.ids();
+    no_duplicates(&ids);
+    assert_eq!(ids.len(), 20_000);
+    // Committed up to the last chat, or to the start of the empty slice past it.
+    let frontier = frontier_secs(&s.state());
+    assert!((last..=CEILING).contains(&frontier), "{frontier}");
+    let log = s.h.ctx.fetch.log.lock().map(|l| l.clone()).unwrap_or_default();
+    // New slices' first requests (no start_id) far beyond the first burst: the probes.
+    let probes: Vec<(usize, i64)> = log
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, line)| !line.contains("start_id"))
+        .filter_map(|(i, line)| {
+            let t = line.split("start_time=").nth(1)?.split('&').next()?.parse().ok()?;
+            Some((i, t))
+        })
+        .filter(|(_, t)| *t > 200_000)
+        .take(2)
+        .collect();
+    assert_eq!(probes.len(), 2, "{log:?}");
+    assert!(probes.iter().all(|(i, _)| *i <= 4), "right after the first page: {probes:?}");
+    assert!(probes.iter().all(|(_, t)| in_gap(*t)), "{probes:?}");
+    assert!(probes.iter().any(|(_, t)| *t > last), "one past the last chat: {probes:?}");
+    // 20 pages of data; each probe and split costs at most about one page more.
+    assert!(log.len() <= 36, "{} requests: {log:?}", log.len());
 }
