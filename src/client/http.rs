@@ -2,6 +2,7 @@
 //! the API redirect rule), reading a body under a size cap, and the words for what went wrong.
 
 use std::net::IpAddr;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -149,14 +150,58 @@ pub async fn read_body(mut resp: reqwest::Response, limit: usize) -> Result<Byte
     if usize::try_from(announced).map_or(true, |n| n > limit) {
         return Err(BodyError::TooLarge);
     }
-    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    let mut body = Pooled::take(usize::try_from(announced).unwrap_or(0));
     while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
-        if body.len().saturating_add(chunk.len()) > limit {
+        if body.0.len().saturating_add(chunk.len()) > limit {
             return Err(BodyError::TooLarge);
         }
-        body.extend_from_slice(&chunk);
+        body.0.extend_from_slice(&chunk);
     }
-    Ok(Bytes::from(body))
+    Ok(Bytes::from_owner(body))
+}
+
+/// Bodies are buffers of several MB, one per page. A few are kept for reuse once their page is
+/// dropped, instead of being mapped, faulted in page by page and unmapped again for every page
+/// (measured: 243,000 page faults and 1.1 s of system time for 100,000 chats).
+static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+/// How many free buffers are kept, and the largest kept (a rare huge body is not held).
+const POOLED: usize = 2;
+const POOLED_MAX_BYTES: usize = 16 << 20;
+
+/// A body buffer that goes back to [`POOL`] when its last `Bytes` is dropped.
+struct Pooled(Vec<u8>);
+
+impl Pooled {
+    fn take(capacity: usize) -> Self {
+        let mut buf = POOL
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_default();
+        buf.reserve(capacity);
+        Self(buf)
+    }
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.0);
+        if buf.capacity() > POOLED_MAX_BYTES {
+            return;
+        }
+        buf.clear();
+        if let Ok(mut pool) = POOL.lock() {
+            if pool.len() < POOLED {
+                pool.push(buf);
+            }
+        }
+    }
 }
 
 /// What a 200 body that should be JSON is, when it is not: `None` when it looks like JSON.

@@ -19,6 +19,7 @@ pub mod records;
 pub mod scripted;
 pub mod simple;
 pub mod since_id;
+pub mod tap;
 pub mod tracker;
 pub mod typed;
 pub mod types;

@@ -15,6 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::quirks::{fix, Fixed, Leaf};
+pub use super::tap::{minify, Tap, TAPS};
 
 /// How one field is normalized.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,37 +169,6 @@ impl Path<'_> {
     }
 }
 
-/// Top-level values of a record captured as raw JSON text while it is normalized, so the
-/// caller reads its cursor fields (and child arrays) from the same pass.
-pub struct Tap<'t, 'de> {
-    keys: &'t [&'t str],
-    /// The raw text of `keys[i]`, when the record had it.
-    pub found: [Option<&'de str>; TAPS],
-}
-
-/// The most keys a [`Tap`] captures.
-pub const TAPS: usize = 8;
-
-impl<'t, 'de> Tap<'t, 'de> {
-    /// Captures `keys` (at most [`TAPS`]; later ones are ignored).
-    pub fn new(keys: &'t [&'t str]) -> Self {
-        Self {
-            keys: &keys[..keys.len().min(TAPS)],
-            found: [None; TAPS],
-        }
-    }
-
-    /// The keys captured.
-    pub fn keys(&self) -> &'t [&'t str] {
-        self.keys
-    }
-
-    fn slot(&mut self, key: &str) -> Option<&mut Option<&'de str>> {
-        let i = self.keys.iter().position(|k| *k == key)?;
-        self.found.get_mut(i)
-    }
-}
-
 /// Writes a JSON string literal.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
@@ -213,42 +183,13 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 
 /// Writes a key. A key borrowed from the input had no escape in it (serde_json borrows only
 /// those, and refuses raw control characters), so it is written as it came.
-fn write_key(out: &mut Vec<u8>, key: &Cow<'_, str>) {
-    match key {
-        Cow::Borrowed(k) => {
-            out.push(b'"');
-            out.extend_from_slice(k.as_bytes());
-            out.push(b'"');
-        }
-        Cow::Owned(k) => write_str(out, k),
-    }
-}
-
-/// Copies valid JSON text without the whitespace between tokens.
-pub fn minify(json: &str, out: &mut Vec<u8>) {
-    let bytes = json.as_bytes();
-    if !bytes
-        .iter()
-        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
-    {
-        out.extend_from_slice(bytes);
-        return;
-    }
-    let (mut in_str, mut escaped) = (false, false);
-    for &b in bytes {
-        if in_str {
-            out.push(b);
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_str = false;
-            }
-        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            in_str = b == b'"';
-            out.push(b);
-        }
+fn write_key(out: &mut Vec<u8>, key: &str, borrowed: bool) {
+    if borrowed {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+    } else {
+        write_str(out, key);
     }
 }
 
@@ -406,7 +347,7 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, '_, '_, 'de> {
             if !std::mem::take(&mut first) {
                 sink.out.push(b',');
             }
-            write_key(&mut sink.out, &key);
+            write_key(&mut sink.out, &key, matches!(key, Cow::Borrowed(_)));
             sink.out.push(b':');
             let (index, kind) = shape.find(&key).unwrap_or((usize::MAX, &Kind::Any));
             let here = Path::Key(path, &key);

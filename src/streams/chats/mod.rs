@@ -50,6 +50,7 @@ use tokio::sync::Notify;
 use super::coverage::Coverage;
 use super::driver::{Ctx, Outcome, Selection};
 use super::live_edge::Edge;
+use super::normalize::Sink;
 use super::{chat_records as records, paging, Fetch, Resource, StreamInfo};
 use crate::schema::record_schema;
 use crate::error::Error;
@@ -92,9 +93,25 @@ struct Shared {
     more: Notify,
     /// Chats without an id, skipped.
     without_id: AtomicU64,
+    /// Typed-record buffers of pages already emitted, reused (one page is several MB).
+    sinks: Mutex<Vec<Sink>>,
 }
 
 impl Shared {
+    /// A typed-record buffer for the next page.
+    fn take_sink(&self) -> Sink {
+        let mut pool = self.sinks.lock().unwrap_or_else(|p| p.into_inner());
+        pool.pop().unwrap_or_default()
+    }
+
+    /// Keeps a page's buffer for a later page (at most one per slice running).
+    fn return_sink(&self, sink: Sink) {
+        let mut pool = self.sinks.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < self.concurrency {
+            pool.push(sink);
+        }
+    }
+
     /// How many slices should run now.
     fn target_workers(&self) -> usize {
         if self.slow.load(Ordering::Relaxed) {
@@ -144,6 +161,7 @@ async fn read_at<F: Fetch>(ctx: &Ctx<F>, members: &[Member], edge: Edge) -> Resu
         slow: AtomicBool::new(false),
         more: Notify::new(),
         without_id: AtomicU64::new(0),
+        sinks: Mutex::new(Vec::new()),
     });
     let outcome = orchestrate(ctx, &shared).await;
     warn_without_id(ctx, &shared)?;

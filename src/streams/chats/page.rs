@@ -99,8 +99,9 @@ pub struct Page<'a> {
     pub typed: Sink,
 }
 
-/// Decodes a body of the export in one pass.
-pub fn parse(body: &[u8], needs: Needs) -> Result<Page<'_>, Error> {
+/// Decodes a body of the export in one pass; the typed records go to `typed` (cleared first).
+pub fn parse(body: &[u8], needs: Needs, mut typed: Sink) -> Result<Page<'_>, Error> {
+    typed.clear();
     let text = std::str::from_utf8(body).map_err(|e| Error::Decode {
         endpoint: PATH.to_owned(),
         line: 1,
@@ -113,7 +114,7 @@ pub fn parse(body: &[u8], needs: Needs) -> Result<Page<'_>, Error> {
         without_id: 0,
         max: None,
         end: None,
-        typed: Sink::default(),
+        typed,
     };
     if needs.record {
         page.typed.out.reserve(body.len().saturating_add(LIMIT as usize * 64));
@@ -313,7 +314,7 @@ mod tests {
     fn a_chat_without_id_is_counted_and_never_the_cursor() {
         let body = br#"{"chats":[{"id":"a","update_timestamp":"2024-01-01T00:00:01Z"},{"id":"b"},{"update_timestamp":"2024-01-01T00:00:09Z"}],"count":3}"#;
         for needs in [BOTH, Needs::default()] {
-            let page = parse(body, needs).unwrap();
+            let page = parse(body, needs, Sink::default()).unwrap();
             assert_eq!(page.chats.len(), 2);
             assert_eq!(page.without_id, 1);
             assert_eq!(page.max.unwrap().id, "a");
@@ -328,7 +329,7 @@ mod tests {
             {"history": [ {"msg": "a"} ], "id": 17, "unread": 1,
              "update_timestamp": "2024-01-01T00:00:01+00:00Z", "session": {"end_date": "x"}}
         ], "next_page": "ignored" }"#;
-        let page = parse(body, BOTH).unwrap();
+        let page = parse(body, BOTH, Sink::default()).unwrap();
         assert!(page.full);
         let chat = &page.chats[0];
         assert_eq!(chat.id, "17");
@@ -341,14 +342,14 @@ mod tests {
         assert_eq!(record["unread"], true);
         assert_eq!(record["update_timestamp"], "2024-01-01T00:00:01Z");
         assert_eq!(&*page.typed.changes[changes][0], "session.end_date");
-        let only_chats = parse(body, Needs { record: true, children: false }).unwrap();
+        let only_chats = parse(body, Needs { record: true, children: false }, Sink::default()).unwrap();
         assert_eq!(only_chats.chats[0].children(Part::History), None);
     }
 
     #[test]
     fn a_chat_that_is_not_an_object_or_a_truncated_body_fails_the_page() {
         for body in [&br#"{"chats":[1]}"#[..], br#"{"chats":[{"id":"a""#, b"\xff"] {
-            assert!(parse(body, BOTH).is_err());
+            assert!(parse(body, BOTH, Sink::default()).is_err());
         }
     }
 }

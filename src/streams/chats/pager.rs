@@ -120,7 +120,7 @@ impl Pager for SlicePager {
         query
     }
     fn parse<'b>(&self, body: &'b [u8]) -> Result<Page<'b>, Error> {
-        let mut page = page::parse(body, self.needs)?;
+        let mut page = page::parse(body, self.needs, self.shared.take_sink())?;
         // Register how far this slice has fetched before reading its end: a split never cuts at
         // or below a fetched chat, so the end read here stays valid for this page.
         let mut progress = lock(&self.shared.progress);
@@ -184,6 +184,8 @@ impl Pager for SlicePager {
             }
             self.decide_and_emit(&mut progress.windows, chat, &page.typed, out, emitted_at)?;
         }
+        drop(progress);
+        shared.return_sink(page.typed);
         Ok(fresh)
     }
     fn commit(&mut self, out: &mut Writer<'_>, last: bool) -> Result<(), Error> {
@@ -215,7 +217,7 @@ impl Pager for SlicePager {
         Ok(())
     }
     fn prefetch(&self) -> bool {
-        self.shared.concurrency == 1
+        self.shared.concurrency == 1 || !self.shared.slow.load(Ordering::Relaxed)
     }
     fn fetched(&mut self, took: Duration) {
         let shared = &self.shared;
