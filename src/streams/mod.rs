@@ -15,12 +15,15 @@ pub mod normalize;
 pub mod paging;
 pub mod quirks;
 pub mod records;
+pub mod scan;
 #[cfg(test)]
 pub mod scripted;
+pub mod shape;
 pub mod simple;
 pub mod since_id;
 pub mod tap;
 pub mod tracker;
+pub mod transcode;
 pub mod typed;
 pub mod types;
 

@@ -12,116 +12,10 @@ use serde::de::{
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use super::quirks::{fix, Fixed, Leaf};
+pub use super::shape::{Field, Kind, Shape};
 pub use super::tap::{minify, Tap, TAPS};
-
-/// How one field is normalized.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
-    Leaf(Leaf),
-    /// Free-form JSON, kept as sent (compacted).
-    Any,
-    Object(Shape),
-    Array(Box<Kind>),
-}
-
-/// The declared fields of an object, sorted by name; other keys pass through.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Shape {
-    fields: Vec<(Box<str>, Kind)>,
-    /// Per key length: (fingerprint of the key, field index). Finding a key costs a length
-    /// lookup and one or two integer compares instead of a binary search of string compares.
-    by_len: Vec<Vec<((u64, u64), usize)>>,
-}
-
-/// A key's fingerprint: its first and last 8 bytes (zero-padded below 8). Keys of up to 16
-/// bytes are equal when their lengths and fingerprints are.
-fn fingerprint(key: &[u8]) -> (u64, u64) {
-    match (key.first_chunk::<8>(), key.last_chunk::<8>()) {
-        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
-        _ => {
-            let small = key.iter().rev().fold(0u64, |n, b| (n << 8) | u64::from(*b));
-            (small, 0)
-        }
-    }
-}
-
-impl Shape {
-    /// The index of a declared field.
-    pub fn index(&self, key: &str) -> Option<usize> {
-        self.find(key).map(|(i, _)| i)
-    }
-
-    /// The kind of field `i`.
-    pub fn kind_at(&self, i: usize) -> &Kind {
-        &self.fields[i].1
-    }
-
-    fn find(&self, key: &str) -> Option<(usize, &Kind)> {
-        let key = key.as_bytes();
-        let p = fingerprint(key);
-        let i = self.by_len.get(key.len())?.iter().find_map(|&(q, i)| {
-            (q == p && (key.len() <= 16 || self.fields[i].0.as_bytes() == key)).then_some(i)
-        })?;
-        Some((i, &self.fields[i].1))
-    }
-
-    /// Builds the shape of an object schema (`properties`).
-    pub fn from_schema(schema: &Value) -> Self {
-        let mut fields: Vec<(Box<str>, Kind)> = schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .map(|p| {
-                p.iter()
-                    .map(|(k, v)| (k.as_str().into(), Kind::from_schema(v)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut by_len: Vec<Vec<((u64, u64), usize)>> = Vec::new();
-        for (i, (k, _)) in fields.iter().enumerate() {
-            if by_len.len() <= k.len() {
-                by_len.resize(k.len() + 1, Vec::new());
-            }
-            by_len[k.len()].push((fingerprint(k.as_bytes()), i));
-        }
-        Self { fields, by_len }
-    }
-}
-
-impl Kind {
-    /// The normalizer of a (sub)schema: its one non-null type decides.
-    pub fn from_schema(schema: &Value) -> Self {
-        if schema.get("properties").is_some() {
-            return Kind::Object(Shape::from_schema(schema));
-        }
-        let types: Vec<&str> = match schema.get("type") {
-            Some(Value::String(t)) => vec![t.as_str()],
-            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        let mut non_null = types.into_iter().filter(|t| *t != "null");
-        let (Some(t), None) = (non_null.next(), non_null.next()) else {
-            return Kind::Any;
-        };
-        match t {
-            "string" if schema.get("format").and_then(Value::as_str) == Some("date-time") => {
-                Kind::Leaf(Leaf::DateTime)
-            }
-            "string" => Kind::Leaf(Leaf::Str),
-            "integer" => Kind::Leaf(Leaf::Int),
-            "number" => Kind::Leaf(Leaf::Num),
-            "boolean" => Kind::Leaf(Leaf::Bool),
-            "object" => Kind::Object(Shape::default()),
-            "array" => Kind::Array(Box::new(
-                schema.get("items").map_or(Kind::Any, Kind::from_schema),
-            )),
-            _ => Kind::Any,
-        }
-    }
-}
 
 /// Where a record is written while it is normalized, reused between records.
 #[derive(Default)]
@@ -137,7 +31,7 @@ impl Sink {
         self.changes.clear();
     }
 
-    fn nulled(&mut self, path: &Path<'_>) {
+    pub fn nulled(&mut self, path: &Path<'_>) {
         self.out.extend_from_slice(b"null");
         let mut text = String::new();
         path.render(&mut text);
@@ -148,7 +42,7 @@ impl Sink {
 /// Where a value sits in its record: a chain of keys and array indexes on the stack, rendered
 /// (`session.end_date`, `webpath.1.timestamp`) only when a value is nulled.
 #[derive(Clone, Copy)]
-enum Path<'p> {
+pub enum Path<'p> {
     Root,
     Key(&'p Path<'p>, &'p str),
     Index(&'p Path<'p>, usize),
@@ -181,9 +75,13 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// Writes a key. A key borrowed from the input had no escape in it (serde_json borrows only
-/// those, and refuses raw control characters), so it is written as it came.
-fn write_key(out: &mut Vec<u8>, key: &str, borrowed: bool) {
+/// Writes an undeclared key and its colon, after a comma unless it is the object's first. A
+/// key borrowed from the input had no escape in it (serde_json borrows only those, and refuses
+/// raw control characters), so it is written as it came.
+fn write_key(out: &mut Vec<u8>, key: &str, first: bool, borrowed: bool) {
+    if !first {
+        out.push(b',');
+    }
     if borrowed {
         out.push(b'"');
         out.extend_from_slice(key.as_bytes());
@@ -191,6 +89,7 @@ fn write_key(out: &mut Vec<u8>, key: &str, borrowed: bool) {
     } else {
         write_str(out, key);
     }
+    out.push(b':');
 }
 
 struct KeySeed;
@@ -254,7 +153,8 @@ impl<'de> DeserializeSeed<'de> for Seed<'_> {
     }
 }
 
-fn write_leaf(leaf: Leaf, raw: &str, sink: &mut Sink, path: &Path<'_>) -> bool {
+/// Writes a leaf given as JSON text, normalized by the quirk rules.
+pub fn write_leaf(leaf: Leaf, raw: &str, sink: &mut Sink, path: &Path<'_>) -> bool {
     match fix(leaf, raw) {
         Fixed::Json(text) => {
             sink.out.extend_from_slice(text.as_bytes());
@@ -344,12 +244,13 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, '_, '_, 'de> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            if !std::mem::take(&mut first) {
-                sink.out.push(b',');
+            let found = shape.find(&key);
+            match found {
+                Some((_, field)) => sink.out.extend_from_slice(field.key_text(first)),
+                None => write_key(&mut sink.out, &key, first, matches!(key, Cow::Borrowed(_))),
             }
-            write_key(&mut sink.out, &key, matches!(key, Cow::Borrowed(_)));
-            sink.out.push(b':');
-            let (index, kind) = shape.find(&key).unwrap_or((usize::MAX, &Kind::Any));
+            first = false;
+            let (index, kind) = found.map_or((usize::MAX, &Kind::Any), |(i, f)| (i, &f.kind));
             let here = Path::Key(path, &key);
             let written = match tap.as_deref_mut().and_then(|t| t.slot(&key)) {
                 None => map.next_value_seed(Seed {
@@ -373,7 +274,14 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, '_, '_, 'de> {
 
     /// An element sent as an array is kept under `value` where the schema declares one.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let Some((index, Kind::Array(item))) = self.shape.find("value") else {
+        let Some((
+            index,
+            Field {
+                kind: Kind::Array(item),
+                ..
+            },
+        )) = self.shape.find("value")
+        else {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             self.sink.nulled(self.path);
             return Ok(None);
@@ -420,7 +328,7 @@ fn write_leads(shape: &Shape, sink: &mut Sink, path: &Path<'_>, lead: &[(&str, &
 fn write_lead(shape: &Shape, sink: &mut Sink, path: &Path<'_>, key: &str, json: &str) -> u64 {
     write_str(&mut sink.out, key);
     sink.out.push(b':');
-    match shape.find(key) {
+    match shape.find(key).map(|(i, f)| (i, &f.kind)) {
         Some((i, Kind::Leaf(leaf))) => {
             if write_leaf(*leaf, json, sink, &Path::Key(path, key)) {
                 bit(i)

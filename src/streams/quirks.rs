@@ -97,7 +97,7 @@ pub fn int_text(s: &str) -> Option<String> {
 
 /// An integer already written the canonical way (`0`, `-12`, `361089721035`): digits only, no
 /// leading zero, at most 18 of them (so it fits an i64).
-fn is_plain_int(t: &str) -> bool {
+pub fn is_plain_int(t: &str) -> bool {
     let digits = t.strip_prefix('-').unwrap_or(t).as_bytes();
     matches!(digits.len(), 1..=18)
         && digits.iter().all(u8::is_ascii_digit)
@@ -150,16 +150,11 @@ fn iso(t: DateTime<Utc>) -> String {
 /// `YYYY-MM-DDTHH:MM:SS[.f]Z` (1 to 9 fraction digits), a valid instant as it stands. The hot
 /// path of every date-time column: checked field by field, the calendar by chrono. Anything
 /// else (leap seconds included) goes through the full parser in [`datetime`].
-fn is_canonical(s: &str) -> bool {
+pub fn is_canonical(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() < 20
-        || !b[..19].iter().zip(SHAPE).all(|(c, want)| match want {
-            b'9' => c.is_ascii_digit(),
-            sep => c == sep,
-        })
-    {
+    let Some(head) = b.first_chunk::<19>() else {
         return false;
-    }
+    };
     let fraction_ok = match &b[19..] {
         [b'Z'] => true,
         [b'.', digits @ .., b'Z'] => {
@@ -167,16 +162,35 @@ fn is_canonical(s: &str) -> bool {
         }
         _ => false,
     };
+    let digits_ok = head.iter().zip(SHAPE).all(|(c, want)| match want {
+        b'9' => c.is_ascii_digit(),
+        sep => c == sep,
+    });
+    if !(fraction_ok && digits_ok) {
+        return false;
+    }
     let num = |at: usize, len: usize| {
-        b[at..at + len]
+        head[at..at + len]
             .iter()
             .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
     };
-    fraction_ok
-        && num(11, 2) < 24
+    let (year, month, day) = (num(0, 4), num(5, 2), num(8, 2));
+    num(11, 2) < 24
         && num(14, 2) < 60
         && num(17, 2) < 60
-        && chrono::NaiveDate::from_ymd_opt(num(0, 4) as i32, num(5, 2), num(8, 2)).is_some()
+        && (1..=days_in_month(year, month)).contains(&day)
+}
+
+/// The days of `month` (1 to 12) in `year`, or 0 for a month that does not exist.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    }
 }
 
 /// The layout of `YYYY-MM-DDTHH:MM:SS`: `9` is a digit, anything else itself.

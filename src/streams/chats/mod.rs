@@ -260,3 +260,5 @@ pub fn resource<F: Fetch>() -> Resource<F> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod page_tests;

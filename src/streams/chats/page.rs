@@ -17,7 +17,8 @@ use crate::error::Error;
 use crate::streams::coverage::Position;
 use crate::streams::cursor::value_to_micros;
 use crate::streams::driver::decode_error;
-use crate::streams::normalize::{ObjectSeed, Sink, Tap};
+use crate::streams::normalize::{ObjectSeed, Shape, Sink, Tap};
+use crate::streams::transcode::{Bail, Transcoder};
 use crate::streams::typed::Normalizer;
 
 /// The top-level keys of a chat the reader captures: the cursor fields, then the child arrays
@@ -108,17 +109,16 @@ pub fn parse(body: &[u8], needs: Needs, mut typed: Sink) -> Result<Page<'_>, Err
         column: e.valid_up_to().saturating_add(1),
         detail: "the body is not UTF-8".into(),
     })?;
-    let mut page = Page {
-        chats: Vec::with_capacity(LIMIT as usize),
-        full: false,
-        without_id: 0,
-        max: None,
-        end: None,
-        typed,
-    };
-    if needs.record {
-        page.typed.out.reserve(body.len().saturating_add(LIMIT as usize * 64));
+    match fast(text, needs, typed) {
+        Ok(page) => Ok(page),
+        Err(typed) => slow(text, needs, typed),
     }
+}
+
+/// The reference reader (serde_json): the same page as [`fast`], for any body, and the precise
+/// error of a bad one.
+pub(super) fn slow(text: &str, needs: Needs, typed: Sink) -> Result<Page<'_>, Error> {
+    let mut page = Page::new(typed, needs, text.len());
     let mut de = serde_json::Deserializer::from_str(text);
     let count = EnvelopeSeed {
         page: &mut page,
@@ -127,10 +127,127 @@ pub fn parse(body: &[u8], needs: Needs, mut typed: Sink) -> Result<Page<'_>, Err
     .deserialize(&mut de)
     .and_then(|count| de.end().map(|()| count))
     .map_err(|e| decode_error(PATH, &e))?;
-    let seen = page.chats.len() as u64 + page.without_id;
-    page.full = count.unwrap_or(seen) >= u64::from(LIMIT) && seen > 0;
-    page.max = page.chats.iter().filter_map(|c| c.pos.clone()).max();
+    page.finish(count);
     Ok(page)
+}
+
+impl Page<'_> {
+    fn new(typed: Sink, needs: Needs, body: usize) -> Self {
+        let mut page = Page {
+            chats: Vec::with_capacity(LIMIT as usize),
+            full: false,
+            without_id: 0,
+            max: None,
+            end: None,
+            typed,
+        };
+        if needs.record {
+            page.typed.out.reserve(body.saturating_add(LIMIT as usize * 64));
+        }
+        page
+    }
+
+    fn finish(&mut self, count: Option<u64>) {
+        let seen = self.chats.len() as u64 + self.without_id;
+        self.full = count.unwrap_or(seen) >= u64::from(LIMIT) && seen > 0;
+        self.max = self.chats.iter().filter_map(|c| c.pos.clone()).max();
+    }
+}
+
+/// The fast path ([`Transcoder`]): the page, or the cleared sink back when the body needs the
+/// serde_json reader (which gives the same records, and the precise error of a bad body).
+pub(super) fn fast(text: &str, needs: Needs, typed: Sink) -> Result<Page<'_>, Sink> {
+    let mut page = Page::new(typed, needs, text.len());
+    match walk(text, needs, &mut page) {
+        Ok(count) => {
+            page.finish(count);
+            Ok(page)
+        }
+        Err(Bail) => {
+            let mut typed = page.typed;
+            typed.clear();
+            Err(typed)
+        }
+    }
+}
+
+/// The envelope `{"chats": [...], "count": n, ...}` walked by the fast path; returns `count`.
+fn walk<'a>(text: &'a str, needs: Needs, page: &mut Page<'a>) -> Result<Option<u64>, Bail> {
+    let mut t = Transcoder::new(text, &mut page.typed);
+    let mut count = None;
+    t.ws();
+    t.expect(b'{')?;
+    if t.close(b'}') {
+        t.end()?;
+        return Ok(count);
+    }
+    loop {
+        match t.key()? {
+            "chats" => records(&mut t, needs, &mut page.chats, &mut page.without_id)?,
+            "count" => count = t.count()?,
+            _ => t.skip()?,
+        }
+        if t.close(b'}') {
+            break;
+        }
+        t.expect(b',')?;
+    }
+    t.end()?;
+    Ok(count)
+}
+
+/// The `chats` array walked by the fast path.
+fn records<'a>(
+    t: &mut Transcoder<'a, '_>,
+    needs: Needs,
+    chats: &mut Vec<Chat<'a>>,
+    without_id: &mut u64,
+) -> Result<(), Bail> {
+    if t.null() {
+        return Ok(());
+    }
+    t.expect(b'[')?;
+    if t.close(b']') {
+        return Ok(());
+    }
+    let shape = chats_shape(needs);
+    loop {
+        let mut tap = Tap::new(head_keys(needs));
+        let changes = t.changes();
+        let written = t.record(shape, &mut tap)?;
+        let (record, bytes) = match shape {
+            Some(_) => {
+                let bytes = written.out.len();
+                (Some((written.out, changes..t.changes())), bytes)
+            }
+            None => (None, written.raw),
+        };
+        match chat(&tap, record, bytes as u64) {
+            Some(c) => chats.push(c),
+            None => *without_id += 1,
+        }
+        if t.close(b']') {
+            return Ok(());
+        }
+        t.expect(b',')?;
+    }
+}
+
+/// The top-level keys captured from each chat.
+fn head_keys(needs: Needs) -> &'static [&'static str] {
+    if needs.children {
+        &HEAD[..]
+    } else {
+        &HEAD[..CURSOR_KEYS]
+    }
+}
+
+/// The typed shape of a `chats` record, when the record is needed.
+fn chats_shape(needs: Needs) -> Option<&'static Shape> {
+    needs
+        .record
+        .then(|| Normalizer::of("chats").map(Normalizer::shape))
+        .flatten()
 }
 
 /// The envelope `{"chats": [...], "count": n, ...}`; returns `count`.
@@ -191,16 +308,8 @@ impl<'a> Visitor<'a> for ChatsSeed<'_, 'a> {
         Ok(())
     }
     fn visit_seq<S: SeqAccess<'a>>(self, mut seq: S) -> Result<(), S::Error> {
-        let keys = if self.needs.children {
-            &HEAD[..]
-        } else {
-            &HEAD[..CURSOR_KEYS]
-        };
-        let shape = self
-            .needs
-            .record
-            .then(|| Normalizer::of("chats").map(Normalizer::shape))
-            .flatten();
+        let keys = head_keys(self.needs);
+        let shape = chats_shape(self.needs);
         loop {
             let mut tap = Tap::new(keys);
             let out_start = self.page.typed.out.len();
