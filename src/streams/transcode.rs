@@ -364,12 +364,21 @@ impl<'a, 's> Transcoder<'a, 's> {
 
     /// After a member: true at the closing `byte`, false after a comma.
     fn next(&mut self, byte: u8) -> Result<bool, Bail> {
-        self.ws();
-        if self.close_inner(byte) {
-            return Ok(true);
+        loop {
+            match self.scan.peek() {
+                Some(b',') => {
+                    self.scan.i += 1;
+                    self.ws();
+                    return Ok(false);
+                }
+                Some(b) if b == byte => {
+                    self.scan.i += 1;
+                    return Ok(true);
+                }
+                Some(b' ' | b'\n' | b'\r' | b'\t') => self.ws(),
+                _ => return Err(Bail),
+            }
         }
-        self.expect(b',')?;
-        Ok(false)
     }
 
     /// Consumes a closing `byte`, without the whitespace after it (which belongs to the parent).
