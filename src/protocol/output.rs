@@ -257,10 +257,10 @@ impl Writer<'_> {
 
     /// Writes a RECORD line whose `data` is compact JSON text made by the connector (one line,
     /// not checked again), with `meta.changes` listing the `nulled` field paths, if any.
-    pub fn push_typed_record(
+    pub fn push_typed_record<'d>(
         &mut self,
         stream: &str,
-        data: &[u8],
+        data: impl IntoIterator<Item = &'d [u8]>,
         nulled: &[Box<str>],
         emitted_at: i64,
     ) -> Result<(), OutputError> {
@@ -270,7 +270,9 @@ impl Writer<'_> {
             .write_all(br#"{"type":"RECORD","record":{"stream":"#)?;
         write_json(&mut inner.out, &stream)?;
         inner.out.write_all(br#","data":"#)?;
-        inner.out.write_all(data)?;
+        for piece in data {
+            inner.out.write_all(piece)?;
+        }
         write!(inner.out, r#","emitted_at":{emitted_at}"#)?;
         if !nulled.is_empty() {
             let meta = super::messages::AirbyteRecordMessageMeta {

@@ -23,12 +23,36 @@ pub struct Sink {
     pub out: Vec<u8>,
     /// Paths of the fields set to null because their value could not be normalized.
     pub changes: Vec<Box<str>>,
+    /// Records kept as their input plus patches: what replaces which stretch of the input.
+    pub patches: Vec<Patch>,
+}
+
+/// A stretch of a record's input (`from..to`, from the record's first byte) replaced by a text
+/// written in [`Sink::out`] (`text..text_end`) in the record's typed form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Patch {
+    pub from: u32,
+    pub to: u32,
+    pub text: u32,
+    pub text_end: u32,
 }
 
 impl Sink {
     pub fn clear(&mut self) {
         self.out.clear();
         self.changes.clear();
+        self.patches.clear();
+    }
+
+    /// A record's typed text, in pieces: its input `raw` with `patches` applied.
+    pub fn pieces<'p>(&'p self, raw: &'p [u8], patches: &'p [Patch]) -> Pieces<'p> {
+        Pieces {
+            raw,
+            text: &self.out,
+            patches,
+            at: 0,
+            pending: None,
+        }
     }
 
     pub fn nulled(&mut self, path: &Path<'_>) {
@@ -36,6 +60,38 @@ impl Sink {
         let mut text = String::new();
         path.render(&mut text);
         self.changes.push(text.into());
+    }
+}
+
+/// The pieces of a patched record, in order (see [`Sink::pieces`]).
+pub struct Pieces<'p> {
+    raw: &'p [u8],
+    text: &'p [u8],
+    patches: &'p [Patch],
+    /// The input before this offset is written.
+    at: usize,
+    /// The text of the patch whose preceding input was just given.
+    pending: Option<&'p [u8]>,
+}
+
+impl<'p> Iterator for Pieces<'p> {
+    type Item = &'p [u8];
+
+    fn next(&mut self) -> Option<&'p [u8]> {
+        if let Some(text) = self.pending.take() {
+            return Some(text);
+        }
+        let Some((patch, rest)) = self.patches.split_first() else {
+            let tail = self.raw.get(self.at..).filter(|t| !t.is_empty());
+            self.at = self.raw.len();
+            return tail;
+        };
+        self.patches = rest;
+        let (from, to) = (patch.from as usize, patch.to as usize);
+        let before = self.raw.get(self.at..from).unwrap_or_default();
+        self.at = to.max(self.at);
+        self.pending = self.text.get(patch.text as usize..patch.text_end as usize);
+        Some(before)
     }
 }
 

@@ -145,10 +145,10 @@ impl Tracker {
 
     /// Adds a RECORD already typed by the stream's normalizer: `data` with the paths of its
     /// nulled values; `sent` is the record's size as the API sent it.
-    pub fn record_typed(
+    pub fn record_typed<'d>(
         &self,
         batch: &mut Writer<'_>,
-        data: &[u8],
+        data: impl IntoIterator<Item = &'d [u8]>,
         changes: &[Box<str>],
         sent: u64,
         emitted_at: i64,

@@ -1,13 +1,13 @@
-//! The typed layer's fast path: walks a body's JSON against a record's [`Shape`] and writes the
-//! typed record by copying the input through, patching only what differs (whitespace between
-//! tokens, and leaves whose value needs the quirk rules). The rules are those of
+//! The typed layer's fast path: walks a body's JSON against a record's [`Shape`] and keeps the
+//! typed record as its input plus patches: only what differs (whitespace between tokens, leaves
+//! whose value needs the quirk rules) is written, so a record costs no copy until it is emitted. The rules are those of
 //! [`super::normalize`], which stays the reference: whatever this walk does not handle (a
 //! malformed body, an escaped key, an array where an object is declared, deep nesting) is a
 //! [`Bail`], and the caller then reads the whole body with serde_json.
 
 use std::ops::Range;
 
-use super::normalize::{write_leaf, Field, Kind, Path, Shape, Sink, Tap};
+use super::normalize::{write_leaf, Field, Kind, Patch, Path, Shape, Sink, Tap};
 use super::quirks::{is_canonical, is_plain_int, Leaf};
 use super::scan::Scan;
 use super::shape::{Hint, EMPTY};
@@ -21,12 +21,14 @@ type Walk = Result<(), Bail>;
 /// The deepest nesting walked here (serde_json's own limit is 128).
 const MAX_DEPTH: u32 = 100;
 
-/// A record written by [`Transcoder::record`].
-pub struct Written {
-    /// Its typed text in the sink.
-    pub out: Range<usize>,
-    /// Its size as sent.
-    pub raw: usize,
+/// A record read by [`Transcoder::record`].
+pub struct Written<'a> {
+    /// Its input.
+    pub raw: &'a str,
+    /// Its patches in the sink.
+    pub patches: Range<usize>,
+    /// The size of its typed text.
+    pub typed: usize,
 }
 
 /// Writes typed records from JSON text into a [`Sink`].
@@ -34,9 +36,9 @@ pub struct Transcoder<'a, 's> {
     text: &'a str,
     scan: Scan<'a>,
     sink: &'s mut Sink,
-    /// The input before this index is accounted for: written out, patched or dropped.
-    copied: usize,
-    /// Whether input is being written out (false between records).
+    /// Where the current record starts (patches count from there).
+    base: usize,
+    /// Whether patches are kept (false between records).
     keep: bool,
     depth: u32,
 }
@@ -47,7 +49,7 @@ impl<'a, 's> Transcoder<'a, 's> {
             text,
             scan: Scan::new(text.as_bytes()),
             sink,
-            copied: 0,
+            base: 0,
             keep: false,
             depth: 0,
         }
@@ -58,22 +60,30 @@ impl<'a, 's> Transcoder<'a, 's> {
         self.sink.changes.len()
     }
 
-    fn flush(&mut self, to: usize) {
-        if self.keep {
-            let from = self.copied.min(to);
-            self.sink
-                .out
-                .extend_from_slice(self.scan.b.get(from..to).unwrap_or_default());
+    /// Replaces the input `from..to` by what was written to the sink since `text`.
+    fn patch(&mut self, from: usize, to: usize, text: usize) -> Walk {
+        if !self.keep {
+            self.sink.out.truncate(text);
+            return Ok(());
         }
-        self.copied = to;
+        let offset = |at: usize| u32::try_from(at).map_err(|_| Bail);
+        let relative = |at: usize| at.checked_sub(self.base).ok_or(Bail);
+        let patch = Patch {
+            from: offset(relative(from)?)?,
+            to: offset(relative(to)?)?,
+            text: offset(text)?,
+            text_end: offset(self.sink.out.len())?,
+        };
+        self.sink.patches.push(patch);
+        Ok(())
     }
 
     /// Skips whitespace, which is never written out.
     pub fn ws(&mut self) {
         let start = self.scan.i;
-        if self.scan.ws() {
-            self.flush(start);
-            self.copied = self.scan.i;
+        if self.scan.ws() && self.keep {
+            let text = self.sink.out.len();
+            let _ = self.patch(start, self.scan.i, text);
         }
     }
 
@@ -119,7 +129,6 @@ impl<'a, 's> Transcoder<'a, 's> {
 
     /// A value that is not output.
     pub fn skip(&mut self) -> Walk {
-        self.keep = false;
         self.any()?;
         self.ws();
         Ok(())
@@ -150,23 +159,29 @@ impl<'a, 's> Transcoder<'a, 's> {
         &mut self,
         shape: Option<&Shape>,
         tap: &mut Tap<'_, 'a>,
-    ) -> Result<Written, Bail> {
+    ) -> Result<Written<'a>, Bail> {
         if self.scan.peek() != Some(b'{') {
             return Err(Bail);
         }
         let start = self.scan.i;
-        self.copied = start;
+        self.base = start;
         self.keep = shape.is_some();
-        let mark = self.sink.out.len();
+        let first = self.sink.patches.len();
         self.object(shape.unwrap_or(&EMPTY), &Path::Root, Some(tap))?;
-        self.flush(self.scan.i);
         self.keep = false;
-        let written = Written {
-            out: mark..self.sink.out.len(),
-            raw: self.scan.i - start,
-        };
+        let raw = self.text.get(start..self.scan.i).ok_or(Bail)?;
+        let patches = first..self.sink.patches.len();
+        let typed = self.sink.patches[patches.clone()]
+            .iter()
+            .fold(raw.len(), |n, p| {
+                (n + (p.text_end - p.text) as usize).saturating_sub((p.to - p.from) as usize)
+            });
         self.ws();
-        Ok(written)
+        Ok(Written {
+            raw,
+            patches,
+            typed,
+        })
     }
 
     fn value(&mut self, kind: &Kind, path: &Path<'_>) -> Walk {
@@ -198,16 +213,16 @@ impl<'a, 's> Transcoder<'a, 's> {
         else {
             return self.mismatch(path);
         };
-        self.flush(self.scan.i);
-        if self.keep {
-            self.sink.out.extend_from_slice(br#"{"value":"#);
-        }
+        self.insert(br#"{"value":"#)?;
         self.array(item, &Path::Key(path, "value"))?;
-        self.flush(self.scan.i);
-        if self.keep {
-            self.sink.out.push(b'}');
-        }
-        Ok(())
+        self.insert(b"}")
+    }
+
+    /// Inserts `text` at the cursor.
+    fn insert(&mut self, text: &[u8]) -> Walk {
+        let mark = self.sink.out.len();
+        self.sink.out.extend_from_slice(text);
+        self.patch(self.scan.i, self.scan.i, mark)
     }
 
     /// Any JSON value, checked and copied.
@@ -230,13 +245,12 @@ impl<'a, 's> Transcoder<'a, 's> {
         if self.scan.peek() == Some(b'n') {
             return self.scan.literal(b"null").ok_or(Bail);
         }
-        self.flush(self.scan.i);
-        let mark = self.sink.out.len();
+        let (start, patches, mark) = (self.scan.i, self.sink.patches.len(), self.sink.out.len());
         self.any()?;
+        self.sink.patches.truncate(patches);
         self.sink.out.truncate(mark);
-        self.copied = self.scan.i;
         self.sink.nulled(path);
-        Ok(())
+        self.patch(start, self.scan.i, mark)
     }
 
     fn leaf(&mut self, leaf: Leaf, path: &Path<'_>) -> Walk {
@@ -270,13 +284,13 @@ impl<'a, 's> Transcoder<'a, 's> {
                 leaf == Leaf::Num || (leaf == Leaf::Int && is_plain_int(raw))
             }
         };
-        if !fits {
-            let raw = self.text.get(start..self.scan.i).ok_or(Bail)?;
-            self.flush(start);
-            write_leaf(leaf, raw, self.sink, path);
-            self.copied = self.scan.i;
+        if fits {
+            return Ok(());
         }
-        Ok(())
+        let raw = self.text.get(start..self.scan.i).ok_or(Bail)?;
+        let mark = self.sink.out.len();
+        write_leaf(leaf, raw, self.sink, path);
+        self.patch(start, self.scan.i, mark)
     }
 
     fn enter(&mut self) -> Walk {

@@ -249,17 +249,24 @@ pub fn emit(
             stats.keyless.fetch_add(1, Ordering::Relaxed);
             return Ok(false);
         }
-        emit_typed(batch, stream, stats, &sink.out, &sink.changes, emitted_at)?;
+        emit_typed(
+            batch,
+            stream,
+            stats,
+            [&sink.out[..]],
+            &sink.changes,
+            emitted_at,
+        )?;
         Ok(true)
     })
 }
 
 /// Writes a record already typed (`data`, with the paths of its nulled values) as one RECORD.
-pub fn emit_typed(
+pub fn emit_typed<'d>(
     batch: &mut Writer<'_>,
     stream: &str,
     stats: &TypingStats,
-    data: &[u8],
+    data: impl IntoIterator<Item = &'d [u8]>,
     changes: &[Box<str>],
     emitted_at: i64,
 ) -> Result<(), Error> {

@@ -22,12 +22,15 @@ pub fn emit(
 ) -> Result<(), Error> {
     let tracker = &member.sel.tracker;
     if member.part == Part::Chat {
-        let Some((bytes, changes)) = chat.record.clone() else {
+        let Some(record) = &chat.record else {
             return Err(Error::Internal("a chat was read without its record".into()));
         };
-        let (Some(data), Some(changes)) = (typed.out.get(bytes), typed.changes.get(changes)) else {
+        let patches = typed.patches.get(record.patches.clone());
+        let (Some(patches), Some(changes)) = (patches, typed.changes.get(record.changes.clone()))
+        else {
             return Err(Error::Internal("a chat record lies outside its page".into()));
         };
+        let data = typed.pieces(record.raw.as_bytes(), patches);
         return tracker.record_typed(out, data, changes, chat.bytes, emitted_at);
     }
     let Some(children) = chat.children(member.part).filter(|c| c.trim() != "null") else {

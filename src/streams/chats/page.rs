@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::streams::coverage::Position;
 use crate::streams::cursor::value_to_micros;
 use crate::streams::driver::decode_error;
-use crate::streams::normalize::{ObjectSeed, Shape, Sink, Tap};
+use crate::streams::normalize::{ObjectSeed, Patch, Shape, Sink, Tap};
 use crate::streams::transcode::{Bail, Transcoder};
 use crate::streams::typed::Normalizer;
 
@@ -65,8 +65,8 @@ pub struct Chat<'a> {
     pub update_timestamp: Option<&'a str>,
     /// The raw child arrays (`history`, `webpath`, `engagements`, `conversions`), when needed.
     children: [Option<&'a str>; 4],
-    /// Its typed `chats` record in [`Page::typed`]: bytes and nulled-field paths.
-    pub record: Option<(Range<usize>, Range<usize>)>,
+    /// Its typed `chats` record.
+    pub record: Option<Record<'a>>,
     /// The size of the chat as sent.
     pub bytes: u64,
 }
@@ -83,6 +83,15 @@ impl<'a> Chat<'a> {
         };
         self.children[i]
     }
+}
+
+/// A typed `chats` record: its input (empty when the reference reader wrote it whole) with its
+/// patches, and its nulled-field paths, both ranges of [`Page::typed`].
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    pub raw: &'a str,
+    pub patches: Range<usize>,
+    pub changes: Range<usize>,
 }
 
 /// A decoded page.
@@ -118,7 +127,10 @@ pub fn parse(body: &[u8], needs: Needs, mut typed: Sink) -> Result<Page<'_>, Err
 /// The reference reader (serde_json): the same page as [`fast`], for any body, and the precise
 /// error of a bad one.
 pub(super) fn slow(text: &str, needs: Needs, typed: Sink) -> Result<Page<'_>, Error> {
-    let mut page = Page::new(typed, needs, text.len());
+    let mut page = Page::new(typed, needs);
+    if needs.record {
+        page.typed.out.reserve(text.len().saturating_add(LIMIT as usize * 64));
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let count = EnvelopeSeed {
         page: &mut page,
@@ -132,7 +144,7 @@ pub(super) fn slow(text: &str, needs: Needs, typed: Sink) -> Result<Page<'_>, Er
 }
 
 impl Page<'_> {
-    fn new(typed: Sink, needs: Needs, body: usize) -> Self {
+    fn new(typed: Sink, needs: Needs) -> Self {
         let mut page = Page {
             chats: Vec::with_capacity(LIMIT as usize),
             full: false,
@@ -142,7 +154,7 @@ impl Page<'_> {
             typed,
         };
         if needs.record {
-            page.typed.out.reserve(body.saturating_add(LIMIT as usize * 64));
+            page.typed.patches.reserve(LIMIT as usize * 16);
         }
         page
     }
@@ -157,7 +169,7 @@ impl Page<'_> {
 /// The fast path ([`Transcoder`]): the page, or the cleared sink back when the body needs the
 /// serde_json reader (which gives the same records, and the precise error of a bad body).
 pub(super) fn fast(text: &str, needs: Needs, typed: Sink) -> Result<Page<'_>, Sink> {
-    let mut page = Page::new(typed, needs, text.len());
+    let mut page = Page::new(typed, needs);
     match walk(text, needs, &mut page) {
         Ok(count) => {
             page.finish(count);
@@ -217,10 +229,14 @@ fn records<'a>(
         let written = t.record(shape, &mut tap)?;
         let (record, bytes) = match shape {
             Some(_) => {
-                let bytes = written.out.len();
-                (Some((written.out, changes..t.changes())), bytes)
+                let record = Record {
+                    raw: written.raw,
+                    patches: written.patches,
+                    changes: changes..t.changes(),
+                };
+                (Some(record), written.typed)
             }
-            None => (None, written.raw),
+            None => (None, written.raw.len()),
         };
         match chat(&tap, record, bytes as u64) {
             Some(c) => chats.push(c),
@@ -330,10 +346,7 @@ impl<'a> Visitor<'a> for ChatsSeed<'_, 'a> {
                     Some(bytes) => bytes,
                 },
             };
-            let record = shape.map(|_| {
-                let typed = &self.page.typed;
-                (out_start..typed.out.len(), changes_start..typed.changes.len())
-            });
+            let record = shape.map(|_| whole(&mut self.page.typed, out_start, changes_start));
             match chat(&tap, record, bytes as u64) {
                 Some(c) => self.page.chats.push(c),
                 None => self.page.without_id += 1,
@@ -362,9 +375,27 @@ impl<'a> DeserializeSeed<'a> for HeadSeed<'_, '_, 'a> {
 }
 
 /// The chat a tap captured; `None` when it has no id.
+/// A record the reference reader wrote whole (from `out` and `changes` on): one patch that
+/// inserts it all.
+fn whole<'a>(typed: &mut Sink, out: usize, changes: usize) -> Record<'a> {
+    let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let patches = typed.patches.len();
+    typed.patches.push(Patch {
+        from: 0,
+        to: 0,
+        text: at(out),
+        text_end: at(typed.out.len()),
+    });
+    Record {
+        raw: "",
+        patches: patches..patches + 1,
+        changes: changes..typed.changes.len(),
+    }
+}
+
 fn chat<'a>(
     tap: &Tap<'_, 'a>,
-    record: Option<(Range<usize>, Range<usize>)>,
+    record: Option<Record<'a>>,
     bytes: u64,
 ) -> Option<Chat<'a>> {
     let [id, updated, timestamp, h, w, e, c, ..] = tap.found;
@@ -445,8 +476,11 @@ mod tests {
         assert_eq!(chat.version, Some(1_704_067_201_000_000));
         assert_eq!(chat.children(Part::History), Some(r#"[ {"msg": "a"} ]"#));
         assert_eq!(chat.children(Part::Webpath), None);
-        let (bytes, changes) = chat.record.clone().unwrap();
-        let record: Value = serde_json::from_slice(&page.typed.out[bytes]).unwrap();
+        let typed = chat.record.clone().unwrap();
+        let patches = &page.typed.patches[typed.patches.clone()];
+        let text: Vec<u8> = page.typed.pieces(typed.raw.as_bytes(), patches).flatten().copied().collect();
+        let record: Value = serde_json::from_slice(&text).unwrap();
+        let changes = typed.changes;
         assert_eq!(record["id"], "17");
         assert_eq!(record["unread"], true);
         assert_eq!(record["update_timestamp"], "2024-01-01T00:00:01Z");

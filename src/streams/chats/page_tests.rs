@@ -22,10 +22,12 @@ fn summary(page: &Page<'_>) -> String {
         .chats
         .iter()
         .map(|c| {
-            let record = c.record.clone().map(|(bytes, changes)| {
+            let record = c.record.as_ref().map(|r| {
+                let patches = &page.typed.patches[r.patches.clone()];
+                let text: Vec<u8> = page.typed.pieces(r.raw.as_bytes(), patches).flatten().copied().collect();
                 (
-                    String::from_utf8_lossy(&page.typed.out[bytes]).into_owned(),
-                    page.typed.changes[changes].to_vec(),
+                    String::from_utf8(text).expect("UTF-8"),
+                    page.typed.changes[r.changes.clone()].to_vec(),
                 )
             });
             let children = [Part::History, Part::Webpath, Part::Engagements, Part::Conversions]
