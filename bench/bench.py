@@ -543,7 +543,8 @@ def render(R):
             L.append("| ratio (medians) | value | target | verdict |")
             L.append("|---|---:|---:|---|")
             L.append(f"| records/s ours ÷ peer | {fmt(r['records_per_s'], '.1f')}x | ≥ 30x | {verdict(r['records_per_s'] >= 30)} |")
-            L.append(f"| peak RSS peer ÷ ours | {fmt(r['peak_rss'], '.1f')}x | ≥ 5x | {verdict(r['peak_rss'] >= 5)} |")
+            L.append(f"| CPU seconds peer ÷ ours | {fmt(r.get('cpu'), '.1f')}x | ≥ 25x | {verdict((r.get('cpu') or 0) >= 25)} |")
+            L.append(f"| peak RSS peer ÷ ours | {fmt(r['peak_rss'], '.1f')}x | ≥ 10x | {verdict(r['peak_rss'] >= 10)} |")
             L.append(f"| wall peer ÷ ours | {fmt(r['wall'], '.1f')}x | | |")
             L.append("")
         bad = [x for x in fs["runs"] if not x["ok"]]
@@ -735,6 +736,7 @@ def main():
                 "records_per_s": o["records_per_s"]["median"] / p["records_per_s"]["median"],
                 "peak_rss": p["peak_rss_mb"]["median"] / o["peak_rss_mb"]["median"],
                 "wall": p["wall_s"]["median"] / o["wall_s"]["median"],
+                "cpu": p["cpu_s"]["median"] / o["cpu_s"]["median"] if o["cpu_s"]["median"] else None,
             }
         R["full_sync"] = fs
     write_json(OUT / "results.json", R)
@@ -783,7 +785,9 @@ def main():
     fs = R.get("full_sync", {})
     if fs.get("ratios"):
         T.append(("chats full sync records/s ≥ 30x peer", f"{fs['ratios']['records_per_s']:.1f}x", verdict(fs["ratios"]["records_per_s"] >= 30)))
-        T.append(("peak RSS ≤ 1/5 of peer", f"{fs['summary']['ours']['peak_rss_mb']['median']:.1f} MB vs {fs['summary']['peer']['peak_rss_mb']['median']:.1f} MB (1/{fs['ratios']['peak_rss']:.1f})", verdict(fs["ratios"]["peak_rss"] >= 5)))
+        cpu = fs["ratios"].get("cpu") or 0
+        T.append(("CPU seconds ≥ 25x fewer than peer", f"{fs['summary']['ours']['cpu_s']['median']:.2f} s vs {fs['summary']['peer']['cpu_s']['median']:.2f} s ({cpu:.1f}x)", verdict(cpu >= 25)))
+        T.append(("peak RSS ≤ 1/10 of peer", f"{fs['summary']['ours']['peak_rss_mb']['median']:.1f} MB vs {fs['summary']['peer']['peak_rss_mb']['median']:.1f} MB (1/{fs['ratios']['peak_rss']:.1f})", verdict(fs["ratios"]["peak_rss"] >= 10)))
     if R.get("memory") and R["memory"]["ratio"] is not None:
         T.append((f"peak RSS at {MEM_LARGE:,} chats within 10% of {MEM_SMALL:,}", f"{R['memory']['ratio']:.3f}x", verdict(R["memory"]["ratio"] <= 1.10)))
     ours_spec = next((s for s in R.get("spec", []) if s["connector"] == "ours"), None)

@@ -132,6 +132,8 @@ fn quirky_chats_are_typed_alike_by_both_readers() {
         "{ \"chats\" : [ { \"id\" : \"b\" , \"k\\u00e9y\" : 1 } ] }",
         r#"{"chats":[{"id":"c","webpath":["not an object"],"session":"text"}],"count":1000.0}"#,
         r#"{"chats":[{"id":"d","duration":1e400}]}"#,
+        r#"{"chats":[{"id":"e","visitor":{"name":"\ud800"},"x":"\udc00\u0041"}]}"#,
+        "{\"chats\":[{\"id\":\"f\",\"comment\":\"tab\there\"}]}",
     ] {
         for needs in ALL_NEEDS {
             both(body, needs);
