@@ -78,7 +78,8 @@ impl<'a, 's> Transcoder<'a, 's> {
         Ok(())
     }
 
-    /// Skips whitespace, which is never written out.
+    /// Skips whitespace, which is never written out. (A patch fails only on offsets past 4 GiB,
+    /// and the reader hands over smaller bodies only.)
     pub fn ws(&mut self) {
         let start = self.scan.i;
         if self.scan.ws() && self.keep {

@@ -40,6 +40,7 @@ mod page;
 mod pager;
 mod plan;
 pub mod state;
+mod walk;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

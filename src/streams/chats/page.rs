@@ -1,7 +1,8 @@
 //! One page of the chat export, read in one pass over the body: every chat's position in the
-//! export order and its version (`update_timestamp` in µs), its `chats` record already typed
-//! (when `chats` is selected) and the raw child arrays the child streams need, borrowed from the
-//! body. A chat without an `id` has one rule wherever it sits: it is not emitted, not used as a
+//! export order and its version (`update_timestamp` in µs), its `chats` record typed (when
+//! `chats` is selected: its input plus patches) and the raw child arrays the child streams need,
+//! borrowed from the body. The fast reader ([`super::walk`]) reads nearly every body; the
+//! serde_json reader here is the reference, for the rest. A chat without an `id` has one rule wherever it sits: it is not emitted, not used as a
 //! cursor, and counted (the reader warns once per sync with the count).
 
 use std::fmt;
@@ -18,7 +19,6 @@ use crate::streams::coverage::Position;
 use crate::streams::cursor::value_to_micros;
 use crate::streams::driver::decode_error;
 use crate::streams::normalize::{ObjectSeed, Patch, Shape, Sink, Tap};
-use crate::streams::transcode::{Bail, Transcoder};
 use crate::streams::typed::Normalizer;
 
 /// The top-level keys of a chat the reader captures: the cursor fields, then the child arrays
@@ -118,13 +118,13 @@ pub fn parse(body: &[u8], needs: Needs, mut typed: Sink) -> Result<Page<'_>, Err
         column: e.valid_up_to().saturating_add(1),
         detail: "the body is not UTF-8".into(),
     })?;
-    match fast(text, needs, typed) {
+    match super::walk::fast(text, needs, typed) {
         Ok(page) => Ok(page),
         Err(typed) => slow(text, needs, typed),
     }
 }
 
-/// The reference reader (serde_json): the same page as [`fast`], for any body, and the precise
+/// The reference reader (serde_json): the same page as the fast one, for any body, and the precise
 /// error of a bad one.
 pub(super) fn slow(text: &str, needs: Needs, typed: Sink) -> Result<Page<'_>, Error> {
     let mut page = Page::new(typed, needs);
@@ -144,7 +144,7 @@ pub(super) fn slow(text: &str, needs: Needs, typed: Sink) -> Result<Page<'_>, Er
 }
 
 impl Page<'_> {
-    fn new(typed: Sink, needs: Needs) -> Self {
+    pub(super) fn new(typed: Sink, needs: Needs) -> Self {
         let mut page = Page {
             chats: Vec::with_capacity(LIMIT as usize),
             full: false,
@@ -159,98 +159,15 @@ impl Page<'_> {
         page
     }
 
-    fn finish(&mut self, count: Option<u64>) {
+    pub(super) fn finish(&mut self, count: Option<u64>) {
         let seen = self.chats.len() as u64 + self.without_id;
         self.full = count.unwrap_or(seen) >= u64::from(LIMIT) && seen > 0;
         self.max = self.chats.iter().filter_map(|c| c.pos.clone()).max();
     }
 }
 
-/// The fast path ([`Transcoder`]): the page, or the cleared sink back when the body needs the
-/// serde_json reader (which gives the same records, and the precise error of a bad body).
-pub(super) fn fast(text: &str, needs: Needs, typed: Sink) -> Result<Page<'_>, Sink> {
-    let mut page = Page::new(typed, needs);
-    match walk(text, needs, &mut page) {
-        Ok(count) => {
-            page.finish(count);
-            Ok(page)
-        }
-        Err(Bail) => {
-            let mut typed = page.typed;
-            typed.clear();
-            Err(typed)
-        }
-    }
-}
-
-/// The envelope `{"chats": [...], "count": n, ...}` walked by the fast path; returns `count`.
-fn walk<'a>(text: &'a str, needs: Needs, page: &mut Page<'a>) -> Result<Option<u64>, Bail> {
-    let mut t = Transcoder::new(text, &mut page.typed);
-    let mut count = None;
-    t.ws();
-    t.expect(b'{')?;
-    if t.close(b'}') {
-        t.end()?;
-        return Ok(count);
-    }
-    loop {
-        match t.key()? {
-            "chats" => records(&mut t, needs, &mut page.chats, &mut page.without_id)?,
-            "count" => count = t.count()?,
-            _ => t.skip()?,
-        }
-        if t.close(b'}') {
-            break;
-        }
-        t.expect(b',')?;
-    }
-    t.end()?;
-    Ok(count)
-}
-
-/// The `chats` array walked by the fast path.
-fn records<'a>(
-    t: &mut Transcoder<'a, '_>,
-    needs: Needs,
-    chats: &mut Vec<Chat<'a>>,
-    without_id: &mut u64,
-) -> Result<(), Bail> {
-    if t.null() {
-        return Ok(());
-    }
-    t.expect(b'[')?;
-    if t.close(b']') {
-        return Ok(());
-    }
-    let shape = chats_shape(needs);
-    loop {
-        let mut tap = Tap::new(head_keys(needs));
-        let changes = t.changes();
-        let written = t.record(shape, &mut tap)?;
-        let (record, bytes) = match shape {
-            Some(_) => {
-                let record = Record {
-                    raw: written.raw,
-                    patches: written.patches,
-                    changes: changes..t.changes(),
-                };
-                (Some(record), written.typed)
-            }
-            None => (None, written.raw.len()),
-        };
-        match chat(&tap, record, bytes as u64) {
-            Some(c) => chats.push(c),
-            None => *without_id += 1,
-        }
-        if t.close(b']') {
-            return Ok(());
-        }
-        t.expect(b',')?;
-    }
-}
-
 /// The top-level keys captured from each chat.
-fn head_keys(needs: Needs) -> &'static [&'static str] {
+pub(super) fn head_keys(needs: Needs) -> &'static [&'static str] {
     if needs.children {
         &HEAD[..]
     } else {
@@ -259,7 +176,7 @@ fn head_keys(needs: Needs) -> &'static [&'static str] {
 }
 
 /// The typed shape of a `chats` record, when the record is needed.
-fn chats_shape(needs: Needs) -> Option<&'static Shape> {
+pub(super) fn chats_shape(needs: Needs) -> Option<&'static Shape> {
     needs
         .record
         .then(|| Normalizer::of("chats").map(Normalizer::shape))
@@ -393,7 +310,7 @@ fn whole<'a>(typed: &mut Sink, out: usize, changes: usize) -> Record<'a> {
     }
 }
 
-fn chat<'a>(
+pub(super) fn chat<'a>(
     tap: &Tap<'_, 'a>,
     record: Option<Record<'a>>,
     bytes: u64,

@@ -5,7 +5,8 @@
 use proptest::prelude::*;
 use zendesk_chat_sandbox::{BodyStyle, Sandbox, SandboxConfig, Shapes};
 
-use super::page::{fast, slow, Needs, Page};
+use super::page::{slow, Needs, Page};
+use super::walk::fast;
 use super::Part;
 use crate::streams::normalize::Sink;
 
