@@ -1,8 +1,8 @@
 //! The typed layer's fast path: walks a body's JSON against a record's [`Shape`] and keeps the
-//! typed record as its input plus patches: only what differs (whitespace between tokens, leaves
-//! whose value needs the quirk rules) is written, so a record costs no copy until it is emitted. The rules are those of
-//! [`super::normalize`], which stays the reference: whatever this walk does not handle (a
-//! malformed body, an escaped key, an array where an object is declared, deep nesting) is a
+//! typed record as its input plus patches. Only what differs is written (whitespace between
+//! tokens is cut, leaves that need the quirk rules are replaced), so a record is copied once,
+//! when it is emitted. The rules are those of [`super::normalize`], which stays the reference:
+//! whatever this walk does not handle (a malformed body, an escaped key, deep nesting) is a
 //! [`Bail`], and the caller then reads the whole body with serde_json.
 
 use std::ops::Range;
@@ -31,7 +31,7 @@ pub struct Written<'a> {
     pub typed: usize,
 }
 
-/// Writes typed records from JSON text into a [`Sink`].
+/// Reads typed records from JSON text, their patches kept in a [`Sink`].
 pub struct Transcoder<'a, 's> {
     text: &'a str,
     scan: Scan<'a>,
@@ -172,11 +172,15 @@ impl<'a, 's> Transcoder<'a, 's> {
         self.keep = false;
         let raw = self.text.get(start..self.scan.i).ok_or(Bail)?;
         let patches = first..self.sink.patches.len();
-        let typed = self.sink.patches[patches.clone()]
-            .iter()
-            .fold(raw.len(), |n, p| {
-                (n + (p.text_end - p.text) as usize).saturating_sub((p.to - p.from) as usize)
-            });
+        let written = self.sink.patches.get(patches.clone()).unwrap_or_default();
+        let typed = written.iter().fold(raw.len(), |n, p| {
+            let (added, cut) = (
+                p.text_end.saturating_sub(p.text),
+                p.to.saturating_sub(p.from),
+            );
+            n.saturating_add(added as usize)
+                .saturating_sub(cut as usize)
+        });
         self.ws();
         Ok(Written {
             raw,
