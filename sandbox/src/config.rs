@@ -91,6 +91,23 @@ pub struct Shapes {
 }
 
 impl Shapes {
+    /// Every shape captured from the real API switched on, bodies spaced as `style` for every
+    /// resource. `max_int_ids` (a paging edge, not a capture) stays off.
+    pub fn real_world(style: BodyStyle) -> Self {
+        Shapes {
+            body_style: style,
+            body_style_resources: Vec::new(),
+            offline_session_dates_offset_z: true,
+            missing_primary_keys: true,
+            bans_without_created_at: true,
+            invalid_session_ips: true,
+            odd_visitor_ids: true,
+            routing_without_auto_accept: true,
+            billing_without_cycle_and_phone: true,
+            max_int_ids: false,
+        }
+    }
+
     /// The body style for one resource.
     pub fn style_of(&self, resource: &str) -> BodyStyle {
         let listed = self.body_style_resources.is_empty()

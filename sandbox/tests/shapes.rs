@@ -60,16 +60,7 @@ fn served(sb: &Sandbox, resource: &str) -> Vec<Value> {
 }
 
 fn all_shapes() -> Shapes {
-    Shapes {
-        offline_session_dates_offset_z: true,
-        missing_primary_keys: true,
-        bans_without_created_at: true,
-        invalid_session_ips: true,
-        odd_visitor_ids: true,
-        routing_without_auto_accept: true,
-        billing_without_cycle_and_phone: true,
-        ..Shapes::default()
-    }
+    Shapes::real_world(BodyStyle::Compact)
 }
 
 fn small(shapes: Shapes) -> Sandbox {

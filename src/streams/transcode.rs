@@ -312,7 +312,7 @@ impl<'a, 's> Transcoder<'a, 's> {
         mut tap: Option<&mut Tap<'_, 'a>>,
     ) -> Walk {
         self.enter()?;
-        if !self.close_inner(b'}') {
+        if !self.scan.eat(b'}') {
             let mut hint = Some(&shape.first);
             loop {
                 let (key, field) = self.member_key(shape, hint)?;
@@ -367,7 +367,7 @@ impl<'a, 's> Transcoder<'a, 's> {
 
     fn array(&mut self, item: &Kind, path: &Path<'_>) -> Walk {
         self.enter()?;
-        if !self.close_inner(b']') {
+        if !self.scan.eat(b']') {
             let mut index = 0usize;
             loop {
                 self.value(item, &Path::Index(path, index))?;
@@ -398,10 +398,5 @@ impl<'a, 's> Transcoder<'a, 's> {
                 _ => return Err(Bail),
             }
         }
-    }
-
-    /// Consumes a closing `byte`, without the whitespace after it (which belongs to the parent).
-    fn close_inner(&mut self, byte: u8) -> bool {
-        self.scan.eat(byte)
     }
 }

@@ -62,18 +62,7 @@ fn real_world(style: zendesk_chat_sandbox::BodyStyle) -> zendesk_chat_sandbox::S
     sandbox_with(|c| {
         c.quirks = true;
         c.chats = 1500;
-        c.shapes = zendesk_chat_sandbox::Shapes {
-            body_style: style,
-            body_style_resources: Vec::new(),
-            offline_session_dates_offset_z: true,
-            missing_primary_keys: true,
-            bans_without_created_at: true,
-            invalid_session_ips: true,
-            odd_visitor_ids: true,
-            routing_without_auto_accept: true,
-            billing_without_cycle_and_phone: true,
-            max_int_ids: false,
-        };
+        c.shapes = zendesk_chat_sandbox::Shapes::real_world(style);
         // Numeric chat update_timestamps are the paging code's concern (chats helper); bans here.
         c.faults.numeric_timestamps = vec!["bans".into()];
     })

@@ -67,16 +67,8 @@ fn real_world(style: BodyStyle) -> Sandbox {
         ..SandboxConfig::default()
     };
     cfg.shapes = Shapes {
-        body_style: style,
-        body_style_resources: Vec::new(),
-        offline_session_dates_offset_z: true,
-        missing_primary_keys: true,
-        bans_without_created_at: true,
-        invalid_session_ips: true,
-        odd_visitor_ids: true,
-        routing_without_auto_accept: true,
-        billing_without_cycle_and_phone: true,
         max_int_ids: true,
+        ..Shapes::real_world(style)
     };
     cfg.faults.numeric_timestamps = vec!["chats".into()];
     Sandbox::spawn(cfg).expect("sandbox starts")
