@@ -2,8 +2,11 @@
 //!
 //! Layers, each depending only on those before it:
 //! - [`protocol`]: Airbyte messages, catalog and state, and the single owner of stdout;
-//! - [`streams`]: one module per Zendesk Chat resource, the record schemas, and the shared
-//!   paging/state driver (no HTTP: pages come through [`streams::Fetch`]);
+//! - [`records`]: stream descriptions, schemas from Rust structs, one type per column, the
+//!   fast page reader;
+//! - [`paging`]: the export engine: paging strategies, the parallel planner, coverage and the
+//!   live edge (no HTTP: pages come through [`paging::Fetch`]);
+//! - [`streams`]: one module per Zendesk Chat resource, and the registry;
 //! - [`client`]: HTTP, authentication and OAuth refresh, retries, the request budget;
 //! - [`source`]: the `spec`, `check`, `discover` and `read` commands.
 //!
@@ -14,7 +17,9 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod paging;
 pub mod protocol;
+pub mod records;
 pub mod schema;
 pub mod secrets;
 pub mod source;

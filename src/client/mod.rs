@@ -1,7 +1,7 @@
 //! The HTTP client of the Zendesk Chat API: Bearer auth with OAuth refresh, one request budget
 //! shared by every stream, retries with backoff on server errors, stalls and timeouts within a
 //! time bound per request, `Retry-After` on 429, heartbeats while waiting, and errors that say
-//! what to do. It implements [`crate::streams::Fetch`].
+//! what to do. It implements [`crate::paging::Fetch`].
 
 pub mod auth;
 mod http;
@@ -21,8 +21,8 @@ use url::Url;
 
 use crate::config::ValidConfig;
 use crate::error::Error;
+use crate::paging::Reply;
 use crate::protocol::{AirbyteMessage, LogLevel, Output};
-use crate::streams::Reply;
 use auth::{unauthorized, Auth};
 pub use http::{describe_reqwest_error, redirect_refusal, MAX_BODY_BYTES};
 use http::{excerpt, not_json, read_body, without_query, BodyError, ATTEMPT_TIMEOUT};
@@ -385,7 +385,7 @@ impl Client {
     }
 }
 
-impl crate::streams::Fetch for Client {
+impl crate::paging::Fetch for Client {
     async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Reply, Error> {
         match Client::get(self, path, query).await {
             Ok(body) => Ok(Reply::Page(body)),

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use crate::client::Client;
+use crate::paging::tracker::Tracker;
 use crate::protocol::{AirbyteMessage, LogLevel, Output};
-use crate::streams::tracker::Tracker;
 
 /// How often progress is reported.
 pub const EVERY: Duration = Duration::from_secs(10);

@@ -14,13 +14,14 @@ use crate::client::retry::RetryPolicy;
 use crate::client::Client;
 use crate::config::ValidConfig;
 use crate::error::Error;
+use crate::paging::cursor;
+use crate::paging::driver::{no_cursor_state, Ctx, Outcome, Selection, Tracker};
 use crate::protocol::messages::{AirbyteErrorTraceMessage, AirbyteStreamStatus, StreamDescriptor};
 use crate::protocol::output::OutputError;
 use crate::protocol::{
     AirbyteMessage, ConfiguredAirbyteCatalog, InputState, LogLevel, Output, SyncMode,
 };
-use crate::streams::driver::{no_cursor_state, Ctx, Outcome, Selection, Tracker};
-use crate::streams::{self, cursor, Resource, ResourceFuture, StreamInfo};
+use crate::streams::{self, Resource, ResourceFuture, StreamInfo};
 
 /// The `read` command's inputs.
 pub struct ReadOptions<'a> {
@@ -120,13 +121,13 @@ fn check_names(catalog: &ConfiguredAirbyteCatalog) -> Result<(), Error> {
 fn tracker(info: &'static StreamInfo, state: Option<&Value>, config: &ValidConfig) -> Tracker {
     let field = info.cursor_field.filter(|c| *c != "id");
     let Some(field) = field else {
-        return Tracker::new(info.name);
+        return Tracker::new(info);
     };
     let from = state
         .and_then(|s| s.get(field))
         .and_then(cursor::value_to_micros)
         .map_or(config.start_date.timestamp(), |us| us.div_euclid(1_000_000));
-    Tracker::with_time_span(info.name, from, chrono::Utc::now().timestamp())
+    Tracker::with_time_span(info, from, chrono::Utc::now().timestamp())
 }
 
 /// One job per resource with selected streams, in registry order.
@@ -271,7 +272,7 @@ fn end_job(
                 tracing::info!(
                     "stream {}: {}",
                     sel.name,
-                    streams::tracker::count(n, "record", "records")
+                    crate::paging::tracker::count(n, "record", "records")
                 );
             }
             Err(e) => {

@@ -1,30 +1,55 @@
 //! The agent_timeline stream: the incremental agent timeline export, paged by `start_time` in
-//! epoch microseconds on the shared [`paging`](super::paging) loop. The export's `start_time` is
+//! epoch microseconds on the shared [`paging`](crate::paging::pager) loop. The export's `start_time` is
 //! inclusive and there is no id tie-breaker, so the items at the boundary microsecond are
 //! remembered (in the state too) and not emitted twice.
 //!
 //! The live edge: the committed `start_time` never passes the export ceiling (see
-//! [`live_edge`](super::live_edge)). Items at or after it are emitted and remembered in the
+//! [`live_edge`](crate::paging::live_edge)). Items at or after it are emitted and remembered in the
 //! state's `window` as `[agent_id, start_time]` pairs, so the next sync, which reads the window
 //! again, emits only the items indexed late. Example state:
 //! `{"start_time": "2026-12-01T21:55:00.000000Z", "agent_ids_at_start_time": [],
 //!   "window": [["1001", "2026-12-01T21:58:12.120000Z"]]}`.
 
+use schemars::JsonSchema;
+use crate::records::types::{Int, Num, Str, Timestamp};
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use super::cursor::{micros_to_iso, value_to_micros};
-use super::driver::{decode, Ctx, Outcome, Selection};
-use super::typed::TimelineKeys;
-use super::live_edge::{self, MAX_WINDOW};
-use super::paging::{self, Pager};
-use super::{records, Fetch, StreamInfo};
+use crate::paging::cursor::{micros_to_iso, value_to_micros};
+use crate::records::decode;
+use crate::paging::driver::{Ctx, Outcome, Selection};
+use crate::records::typed::TimelineKeys;
+use crate::paging::live_edge::{self, MAX_WINDOW};
+use crate::paging::pager::{self as paging, Pager};
+use super::StreamInfo;
+use crate::paging::Fetch;
 use crate::error::Error;
 use crate::schema::record_schema;
 use crate::protocol::output::Writer;
+
+/// One status period of an agent (from the agent timeline export).
+#[derive(JsonSchema)]
+#[allow(dead_code)] // read by schemars only
+pub struct AgentTimeline {
+    /// `{agent_id}|{start_time}`, as the certified connector forms it; the primary key. A second
+    /// entry of the same agent within one second uses `start_time_exact` instead.
+    id: Str,
+    agent_id: Int,
+    /// When the status period started, to the second (as the certified connector emits it);
+    /// the incremental cursor.
+    start_time: Timestamp,
+    /// When the status period started, to the microsecond.
+    start_time_exact: Timestamp,
+    /// `online`, `away`, `invisible` or `offline`.
+    status: Str,
+    /// Seconds spent in the status.
+    duration: Num,
+    /// Chats the agent served in the period.
+    engagement_count: Int,
+}
 
 const PATH: &str = "incremental/agent_timeline";
 const LIMIT: u32 = 1000;
@@ -270,16 +295,16 @@ pub const STREAMS: &[StreamInfo] = &[StreamInfo::incremental(
     "agent_timeline",
     "start_time",
     &["id"],
-    record_schema::<records::AgentTimeline>,
+    record_schema::<AgentTimeline>,
 )];
 
-super::single_stream_resource!(|ctx, sel| read(&ctx, &sel).await);
+super::declare::single_stream_resource!(|ctx, sel| read(&ctx, &sel).await);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::streams::live_edge::EXPORT_MIN_AGE_SECS;
-    use crate::streams::scripted::{page, param, Harness, Scripted};
+    use crate::paging::live_edge::EXPORT_MIN_AGE_SECS;
+    use crate::paging::scripted::{page, param, Harness, Scripted};
     use std::sync::{Arc, Mutex};
 
     /// An export over `items` ((agent, µs), sorted), `limit` per page, inclusive start_time.

@@ -1,11 +1,32 @@
 //! The `bans` stream: IP address and visitor bans, paged by `since_id`; each page is
 //! `{"ip_address": [...], "visitor": [...]}`, merged here into one list ordered by id.
 
+use schemars::JsonSchema;
+use crate::records::types::{Int, Str, Timestamp};
 use serde_json::value::RawValue;
 
-use super::driver::{decode, id_of};
-use super::records::Ban;
+use crate::records::decode;
+use crate::paging::driver::{id_of};
 use crate::error::Error;
+
+/// A ban of an IP address or a visitor.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // read by schemars only
+pub struct Ban {
+    /// Ban id; the primary key and the incremental cursor.
+    id: Int,
+    /// `ip_address` or `visitor`.
+    #[schemars(rename = "type")]
+    kind: Str,
+    ip_address: Str,
+    visitor_id: Str,
+    visitor_name: Str,
+    reason: Str,
+    /// When the ban was created; null or absent for old bans.
+    created_at: Timestamp,
+    /// Declared by the certified connector; Zendesk sends `created_at`.
+    create_date: Timestamp,
+}
 
 const PATH: &str = "bans";
 
@@ -27,7 +48,7 @@ fn items(body: &[u8]) -> Result<Vec<&RawValue>, Error> {
     Ok(items.into_iter().map(|(_, raw)| raw).collect())
 }
 
-super::since_id::since_id_stream!("bans", "bans", Ban, items);
+super::declare::since_id_stream!("bans", "bans", Ban, items);
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,10 @@
 //! The `conversions` stream: goal conversions from the incremental conversions export
 //! (`incremental/conversions`), incremental by `timestamp`, with the live-edge rules of
-//! [`super::export`].
+//! [`crate::paging::export`].
 
 use schemars::JsonSchema;
 
-use super::types::{Int, Str, Timestamp};
+use crate::records::types::{Int, Str, Timestamp};
 
 /// A goal conversion.
 #[derive(JsonSchema)]
@@ -30,4 +30,4 @@ pub struct Attribution {
     chat_timestamp: Timestamp,
 }
 
-super::export::export_stream!("conversions", "incremental/conversions", "conversions", Conversion);
+super::declare::export_stream!("conversions", "incremental/conversions", "conversions", Conversion);

@@ -1,10 +1,10 @@
 //! The `department_events` stream: changes of departments (e.g. a chat transferred), from the
 //! incremental department events export (`incremental/department_events`), incremental by
-//! `timestamp`, with the live-edge rules of [`super::export`].
+//! `timestamp`, with the live-edge rules of [`crate::paging::export`].
 
 use schemars::JsonSchema;
 
-use super::types::{Int, Str, Timestamp};
+use crate::records::types::{Int, Str, Timestamp};
 
 /// One change of a department.
 #[derive(JsonSchema)]
@@ -23,4 +23,4 @@ pub struct DepartmentEvent {
     previous_value: Str,
 }
 
-super::export::export_stream!("department_events", "incremental/department_events", "department_events", DepartmentEvent);
+super::declare::export_stream!("department_events", "incremental/department_events", "department_events", DepartmentEvent);

@@ -420,10 +420,11 @@ pub fn sorted_unique(records: &[Value], keys: &[&str]) -> Vec<Value> {
 /// Records as the connector types them (the fake sends 0/1 flags, integer history ids, ...),
 /// chats sorted by id, child rows by (chat_id, position).
 pub fn canon(stream: &str, records: &[Value]) -> Vec<Value> {
+    let info = source_zendesk_chat::streams::find(stream).expect("a stream of the catalog");
     let typed: Vec<Value> = records
         .iter()
         .map(|r| {
-            source_zendesk_chat::streams::typed::typed_value(stream, r)
+            source_zendesk_chat::records::typed::typed_value(info, r)
                 .unwrap_or_else(|| panic!("{stream}: record cannot be typed: {r:.300}"))
         })
         .collect();

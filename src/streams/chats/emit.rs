@@ -9,8 +9,8 @@ use super::page::Chat;
 use super::{Member, Part, PATH};
 use crate::error::Error;
 use crate::protocol::output::Writer;
-use crate::streams::driver::decode;
-use crate::streams::normalize::Sink;
+use crate::records::decode;
+use crate::records::normalize::Sink;
 
 /// Emits the records of `member`'s part of `chat`; `typed` holds the page's typed chats.
 pub fn emit(
@@ -58,6 +58,6 @@ pub fn emit(
 /// A JSON string literal.
 fn json_string(s: &str) -> String {
     let mut out = Vec::with_capacity(s.len() + 2);
-    crate::streams::normalize::write_str(&mut out, s);
+    crate::records::normalize::write_str(&mut out, s);
     String::from_utf8(out).unwrap_or_else(|_| "\"\"".to_owned())
 }

@@ -8,7 +8,7 @@
 //! `limit` chats is the last (`next_page` is always present and means nothing).
 //!
 //! ```text
-//!  read (orchestrator) ── spawns ──▶ worker = paging::run(SlicePager for slice i)   × N
+//!  read (orchestrator) ── spawns ──▶ worker = pager::run(SlicePager for slice i)   × N
 //!    │  waits on `more` (Notify) and on the JoinSet      │ plan ▶ fetch ▶ parse ▶ emit ▶ commit
 //!    │  Progress::plan: probes once, then splits         │
 //!    ▼                                                   ▼
@@ -24,21 +24,21 @@
 //! aborts every worker when the stream ends or fails, so no request outlives its stream.
 //!
 //! A backfill starts as one slice. When the API proves slow (a quarter second or more per
-//! page), the planner ([`plan`]) fills `backfill_concurrency` workers from the data the pages
+//! page), the planner ([`plan`](crate::paging::plan)) fills `backfill_concurrency` workers from the data the pages
 //! showed: once, right after the first page, it probes the range that page does not reach at a
 //! few equal time quantiles (each probe is a new slice whose first page is real data, or an
 //! empty page that closes the range past the last chat), then, whenever a worker is free, it
 //! cuts the slice expected to hold the most chats (its last page's density times the time it
 //! has left) a few pages ahead of what it fetched. A member's state is its coverage (a
 //! frontier plus the ranges finished beyond it) and its live window (see [`state`] and
-//! [`live_edge`](crate::streams::live_edge)): nothing past the export ceiling is committed, and
+//! [`live_edge`](crate::paging::live_edge)): nothing past the export ceiling is committed, and
 //! chats emitted past it are remembered so the next sync, which reads them again, emits only
 //! what is new or changed there.
 
 mod emit;
 mod page;
 mod pager;
-mod plan;
+pub mod records;
 pub mod state;
 mod walk;
 
@@ -48,19 +48,20 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::coverage::Coverage;
-use super::driver::{Ctx, Outcome, Selection};
-use super::live_edge::Edge;
-use super::normalize::Sink;
-use super::{chat_records as records, paging, Fetch, Resource, StreamInfo};
+use crate::paging::coverage::Coverage;
+use crate::paging::driver::{Ctx, Outcome, Selection};
+use crate::paging::live_edge::Edge;
+use crate::records::normalize::Sink;
+use super::{Resource, StreamInfo};
+use crate::paging::Fetch;
 use crate::schema::record_schema;
 use crate::error::Error;
 use crate::protocol::{AirbyteMessage, LogLevel};
-use plan::{Progress, Slice};
+use crate::paging::plan::{Progress, Slice};
 
 pub const PATH: &str = "incremental/chats";
 /// The export's maximum (and default) page size.
-pub const LIMIT: u32 = 1000;
+pub const LIMIT: u32 = crate::paging::driver::EXPORT_LIMIT;
 
 /// Which part of a chat a stream emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +204,7 @@ async fn worker<F: Fetch>(
     index: usize,
 ) -> Result<Option<Outcome>, Error> {
     let mut pager = pager::SlicePager::new(shared, index);
-    match paging::run(&ctx, &mut pager).await? {
+    match crate::paging::pager::run(&ctx, &mut pager).await? {
         Outcome::Done => Ok(None),
         unavailable => Ok(Some(unavailable)),
     }

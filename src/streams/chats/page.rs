@@ -15,11 +15,11 @@ use serde_json::Value;
 
 use super::{Part, LIMIT, PATH};
 use crate::error::Error;
-use crate::streams::coverage::Position;
-use crate::streams::cursor::value_to_micros;
-use crate::streams::driver::decode_error;
-use crate::streams::normalize::{ObjectSeed, Patch, Shape, Sink, Tap};
-use crate::streams::typed::Normalizer;
+use crate::paging::coverage::Position;
+use crate::paging::cursor::value_to_micros;
+use crate::records::decode_error;
+use crate::records::normalize::{ObjectSeed, Patch, Shape, Sink, Tap};
+use crate::records::typed::Normalizer;
 
 /// The top-level keys of a chat the reader captures: the cursor fields, then the child arrays
 /// in the order of [`Part`]'s children.
@@ -179,8 +179,7 @@ pub(super) fn head_keys(needs: Needs) -> &'static [&'static str] {
 pub(super) fn chats_shape(needs: Needs) -> Option<&'static Shape> {
     needs
         .record
-        .then(|| Normalizer::of("chats").map(Normalizer::shape))
-        .flatten()
+        .then(|| Normalizer::of(&super::STREAMS[0]).shape())
 }
 
 /// The envelope `{"chats": [...], "count": n, ...}`; returns `count`.
@@ -341,8 +340,8 @@ pub(super) fn chat<'a>(
 fn micros_of(raw: &str) -> Option<i64> {
     let value = serde_json::from_str::<Value>(raw).ok()?;
     value_to_micros(&value).or_else(|| {
-        let repaired = crate::streams::quirks::datetime(value.as_str()?.trim())?;
-        crate::streams::cursor::iso_to_micros(&repaired)
+        let repaired = crate::records::quirks::datetime(value.as_str()?.trim())?;
+        crate::paging::cursor::iso_to_micros(&repaired)
     })
 }
 

@@ -8,7 +8,7 @@ use zendesk_chat_sandbox::{BodyStyle, Sandbox, SandboxConfig, Shapes};
 use super::page::{slow, Needs, Page};
 use super::walk::fast;
 use super::Part;
-use crate::streams::normalize::Sink;
+use crate::records::normalize::Sink;
 
 const ALL_NEEDS: [Needs; 4] = [
     Needs { record: true, children: true },

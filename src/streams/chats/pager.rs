@@ -8,14 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::page::{self, Chat, Needs, Page};
-use super::plan::Sample;
+use crate::paging::plan::Sample;
 use super::{lock, Shared, FAST_SLICES, LIMIT, PATH, SLOW_PAGE};
 use crate::error::Error;
 use crate::protocol::output::Writer;
-use crate::streams::coverage::Position;
-use crate::streams::live_edge::MAX_WINDOW;
-use crate::streams::normalize::Sink;
-use crate::streams::paging::Pager;
+use crate::paging::coverage::Position;
+use crate::paging::live_edge::MAX_WINDOW;
+use crate::records::normalize::Sink;
+use crate::paging::pager::Pager;
 
 /// The reader of slice `index`.
 pub struct SlicePager {
@@ -59,7 +59,7 @@ impl SlicePager {
     /// Emits `chat` for every member that has not committed this version of it.
     fn decide_and_emit(
         &self,
-        windows: &mut [super::state::Window],
+        windows: &mut [crate::paging::live_edge::Window],
         chat: &Chat<'_>,
         typed: &Sink,
         out: &mut Writer<'_>,

@@ -12,18 +12,13 @@
 //! "done_ranges"}`) and the certified connector's `{"update_timestamp": "1697795052"}` or ISO
 //! text, which resume inclusively.
 
-use std::collections::BTreeMap;
-
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::error::Error;
-use crate::streams::coverage::{Coverage, Position};
-use crate::streams::cursor::{micros_to_iso, value_to_micros, value_to_secs};
-use crate::streams::driver::Selection;
-use crate::streams::live_edge;
-
-/// Chats emitted in the live window: id → version (`update_timestamp` in µs).
-pub type Window = BTreeMap<String, i64>;
+use crate::paging::coverage::{Coverage, Position};
+use crate::paging::cursor::{value_to_micros, value_to_secs};
+use crate::paging::driver::Selection;
+use crate::paging::live_edge::{self, Window};
 
 /// What a member has already committed.
 pub fn resume(sel: &Selection, start_secs: i64) -> Result<(Coverage, Window), Error> {
@@ -55,35 +50,12 @@ pub fn resume(sel: &Selection, start_secs: i64) -> Result<(Coverage, Window), Er
     Ok((coverage, window))
 }
 
-/// Drops the window's chats that the coverage now commits: what remains lies at or after the
-/// ceiling, or in what is not read yet.
-pub fn prune(window: &mut Window, coverage: &Coverage) {
-    window.retain(|id, us| {
-        let pos = Position {
-            secs: us.div_euclid(1_000_000),
-            id: id.clone(),
-        };
-        !coverage.contains(&pos)
-    });
-}
-
-/// The state a member commits.
-pub fn to_state(coverage: &Coverage, window: &Window) -> Value {
-    let mut state = coverage.to_state();
-    if !window.is_empty() {
-        let pairs = window
-            .iter()
-            .map(|(id, us)| json!([id, micros_to_iso(*us)]))
-            .collect();
-        state["window"] = Value::Array(pairs);
-    }
-    state
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::streams::scripted::Harness;
+    use crate::paging::live_edge::{prune, to_state};
+    use serde_json::json;
+    use crate::paging::scripted::Harness;
 
     #[test]
     fn states_round_trip_and_old_forms_resume() {

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 
 use super::*;
-use crate::streams::cursor::{micros_to_iso, value_to_secs};
-use crate::streams::live_edge::EXPORT_MIN_AGE_SECS;
-use crate::streams::scripted::{page, param, Harness, Scripted};
+use crate::paging::cursor::{micros_to_iso, value_to_secs};
+use crate::paging::live_edge::EXPORT_MIN_AGE_SECS;
+use crate::paging::scripted::{page, param, Harness, Scripted};
 
 const NOW: i64 = 1_000_000;
 const CEILING: i64 = NOW - EXPORT_MIN_AGE_SECS;
@@ -47,7 +47,7 @@ fn answer(
     rows: Rows,
     size: usize,
     faults: Faults,
-) -> impl Fn(&str, &[(&str, String)]) -> crate::streams::Reply + Send + Sync + 'static {
+) -> impl Fn(&str, &[(&str, String)]) -> crate::paging::Reply + Send + Sync + 'static {
     move |_, q| {
         let start: i64 = param(q, "start_time")
             .and_then(|s| s.parse().ok())
@@ -277,7 +277,7 @@ async fn the_ceiling_holds_the_state_and_late_chats_come_back_once() {
     let state2 = second.state();
     assert_eq!(
         state2["update_timestamp"],
-        crate::streams::cursor::secs_to_iso(CEILING + 90)
+        crate::paging::cursor::secs_to_iso(CEILING + 90)
     );
     assert_eq!(state2["start_id"], "x");
     assert!(

@@ -3,8 +3,8 @@
 //! to the reference reader in [`super::page`].
 
 use super::page::{chat, chats_shape, head_keys, Chat, Needs, Page, Record};
-use crate::streams::normalize::{Sink, Tap};
-use crate::streams::transcode::{Bail, Transcoder};
+use crate::records::normalize::{Sink, Tap};
+use crate::records::transcode::{Bail, Transcoder};
 
 /// The page, or the cleared sink back when the body needs the serde_json reader (which gives
 /// the same records, and the precise error of a bad body). Patches hold 32-bit offsets, so a

@@ -13,9 +13,13 @@ pub use super::tracker::Tracker;
 use super::{Fetch, Reply};
 use crate::error::Error;
 use crate::protocol::{AirbyteMessage, LogLevel, Output, SyncMode};
+use crate::records::decode;
 
 /// Incremental exports reject a `start_time` less than 5 minutes old; keep a margin for clock skew.
 pub const EXPORT_MIN_AGE_SECS: i64 = 330;
+
+/// The exports' maximum (and default) page size.
+pub const EXPORT_LIMIT: u32 = 1000;
 
 /// What every reader needs.
 pub struct Ctx<F> {
@@ -62,26 +66,6 @@ pub enum Outcome {
     Done,
     /// The endpoint does not exist for this account (404, or 403 on `account`).
     Unavailable(String),
-}
-
-/// Decodes an API body, reporting where it is malformed (never panics, never quotes it).
-pub fn decode<'a, T: Deserialize<'a>>(endpoint: &str, body: &'a [u8]) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| decode_error(endpoint, &e))
-}
-
-/// A JSON error as the stream error that says where (never quoting the input).
-pub fn decode_error(endpoint: &str, e: &serde_json::Error) -> Error {
-    Error::Decode {
-        endpoint: endpoint.to_owned(),
-        line: e.line(),
-        column: e.column(),
-        detail: e
-            .to_string()
-            .split(" at line")
-            .next()
-            .unwrap_or("")
-            .to_owned(),
-    }
 }
 
 /// GETs an endpoint; a missing resource (and a forbidden one where `forbidden_is_unavailable`)
@@ -162,17 +146,5 @@ mod tests {
             clamp_export_start(9_900, 10_000),
             (10_000 - EXPORT_MIN_AGE_SECS, true)
         );
-    }
-
-    #[test]
-    fn decode_reports_position() {
-        let err = decode::<Value>("agents", b"[{\"id\": 1},\n {\"id\": ").unwrap_err();
-        match err {
-            Error::Decode { endpoint, line, .. } => {
-                assert_eq!(endpoint, "agents");
-                assert_eq!(line, 2);
-            }
-            other => panic!("{other:?}"),
-        }
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::streams::scripted::{page, param, Harness, Scripted};
+use crate::paging::scripted::{page, param, Harness, Scripted};
 
 static CONVERSIONS: Export = Export {
     path: "incremental/conversions",

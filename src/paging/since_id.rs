@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::driver::{id_as_i64, id_of, unreadable_state, Ctx, Outcome, Selection};
-use super::paging::{self, Pager};
+use super::pager::{self as paging, Pager};
 use super::Fetch;
 use crate::error::Error;
 use crate::protocol::output::Writer;
@@ -141,33 +141,13 @@ impl Pager for SinceId {
     }
 }
 
-/// Declares the catalog entry and the reader of a stream paged by `since_id` (100 per page),
-/// incremental by `id`: `since_id_stream!(stream name, API path, record type, items fn)`.
-macro_rules! since_id_stream {
-    ($stream:literal, $path:literal, $record:ty, $items:path) => {
-        pub const STREAMS: &[$crate::streams::StreamInfo] =
-            &[$crate::streams::StreamInfo::incremental(
-                $stream,
-                "id",
-                &["id"],
-                $crate::schema::record_schema::<$record>,
-            )];
-
-        $crate::streams::single_stream_resource!(|ctx, sel| $crate::streams::since_id::read(
-            &ctx, sel, $path, 100, $items
-        )
-        .await);
-    };
-}
-pub(crate) use since_id_stream;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::streams::scripted::{page, param, Harness, Scripted};
+    use crate::paging::scripted::{page, param, Harness, Scripted};
 
     fn items(body: &[u8]) -> Result<Vec<&RawValue>, Error> {
-        crate::streams::driver::decode("agents", body)
+        crate::records::decode("agents", body)
     }
 
     /// Agents paged 2 at a time; a record without id is served where the id before it was.

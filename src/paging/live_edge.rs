@@ -13,7 +13,12 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde_json::Value;
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::coverage::{Coverage, Position};
+use super::cursor::micros_to_iso;
 
 use crate::error::Error;
 use crate::protocol::output::Writer;
@@ -90,6 +95,34 @@ pub fn pairs_from_state(
         .collect()
 }
 
+/// Records emitted in the live window: id → version (`update_timestamp` in µs).
+pub type Window = BTreeMap<String, i64>;
+
+/// Drops the window's chats that the coverage now commits: what remains lies at or after the
+/// ceiling, or in what is not read yet.
+pub fn prune(window: &mut Window, coverage: &Coverage) {
+    window.retain(|id, us| {
+        let pos = Position {
+            secs: us.div_euclid(1_000_000),
+            id: id.clone(),
+        };
+        !coverage.contains(&pos)
+    });
+}
+
+/// The state a member commits.
+pub fn to_state(coverage: &Coverage, window: &Window) -> Value {
+    let mut state = coverage.to_state();
+    if !window.is_empty() {
+        let pairs = window
+            .iter()
+            .map(|(id, us)| json!([id, micros_to_iso(*us)]))
+            .collect();
+        state["window"] = Value::Array(pairs);
+    }
+    state
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,11 +137,11 @@ mod tests {
             "x",
             [null, 1]
         ]);
-        let pairs = pairs_from_state(Some(&v), super::super::cursor::value_to_secs);
+        let pairs = pairs_from_state(Some(&v), crate::paging::cursor::value_to_secs);
         assert_eq!(pairs, vec![("a".into(), 1_704_067_200), ("7".into(), 5)]);
         let many = Value::Array((0..MAX_WINDOW + 5).map(|i| json!([i, i])).collect());
         assert_eq!(
-            pairs_from_state(Some(&many), super::super::cursor::value_to_secs).len(),
+            pairs_from_state(Some(&many), crate::paging::cursor::value_to_secs).len(),
             MAX_WINDOW
         );
         assert_eq!(Edge::at(1000).ceiling_secs, 1000 - EXPORT_MIN_AGE_SECS);

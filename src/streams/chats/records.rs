@@ -6,7 +6,7 @@
 
 use schemars::JsonSchema;
 
-use super::types::{Bool, Int, IntList, Json, Num, Str, StrList, Timestamp};
+use crate::records::types::{Bool, Int, IntList, Json, Num, Str, StrList, Timestamp};
 
 /// A chat or offline message, from the incremental chat export.
 #[derive(JsonSchema)]

@@ -104,7 +104,7 @@ impl Harness {
             name,
             mode: SyncMode::Incremental,
             state,
-            tracker: Tracker::new(name),
+            tracker: Tracker::new(crate::streams::find(name).expect("a stream of the catalog")),
         }
     }
 

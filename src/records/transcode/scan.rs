@@ -43,26 +43,6 @@ impl<'a> Scan<'a> {
         self.i > start
     }
 
-    /// Whether the text at the cursor starts with `text`, compared a word at a time (the last
-    /// word overlapping the one before it).
-    pub fn starts_with(&self, text: &[u8]) -> bool {
-        let Some(rest) = self.b.get(self.i..self.i + text.len()) else {
-            return false;
-        };
-        let n = text.len();
-        let u64_at = |s: &[u8], at: usize| {
-            s.get(at..)
-                .and_then(|r| r.first_chunk::<8>())
-                .map_or(0, |w| u64::from_le_bytes(*w))
-        };
-        match n {
-            8..=16 => {
-                u64_at(rest, 0) == u64_at(text, 0) && u64_at(rest, n - 8) == u64_at(text, n - 8)
-            }
-            _ => rest == text,
-        }
-    }
-
     /// Consumes `byte` if it is next.
     pub fn eat(&mut self, byte: u8) -> bool {
         let hit = self.peek() == Some(byte);

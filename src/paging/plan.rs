@@ -14,9 +14,9 @@
 //!   seconds it has left) is cut near its data, [`AHEAD`] pages ahead of what it fetched at that
 //!   density, or at the half of what it has left when that is less.
 
-use super::state::{self, Window};
-use super::LIMIT;
-use crate::streams::coverage::{Coverage, Position};
+use super::coverage::{Coverage, Position};
+use super::driver::EXPORT_LIMIT as LIMIT;
+use super::live_edge::{self as state, Window};
 
 /// What a page said about the density where it was read: `chats` chats in the `secs` seconds
 /// from the page's median chat to its highest.
@@ -215,12 +215,7 @@ impl Progress {
         }
         // Cut near the data, not at the time midpoint: AHEAD pages ahead at the density the
         // last page measured, so in a burst the new slice's first page is real data too.
-        let ahead = (left / 2).min(
-            sample
-                .page_secs()
-                .saturating_mul(AHEAD)
-                .max(MIN_SLICE_SECS),
-        );
+        let ahead = (left / 2).min(sample.page_secs().saturating_mul(AHEAD).max(MIN_SLICE_SECS));
         let new = old.cut_at(old.fetched.secs.saturating_add(ahead));
         self.slices.push(new);
         Some(self.slices.len() - 1)
@@ -253,7 +248,11 @@ mod tests {
         let s = Sample::of(&mut secs).unwrap();
         assert_eq!(s.chats, 500);
         assert!(s.secs < 5_000, "{s:?}");
-        assert!((9_900..=10_100).contains(&s.page_secs()), "{}", s.page_secs());
+        assert!(
+            (9_900..=10_100).contains(&s.page_secs()),
+            "{}",
+            s.page_secs()
+        );
         assert_eq!(Sample::of(&mut []), None);
         // Every chat in one second: the density is finite.
         assert_eq!(Sample::of(&mut [7; 10]).map(|s| s.secs), Some(1));
@@ -313,7 +312,10 @@ mod tests {
             ]
         );
         // Then the split near the data: 4 pages of 10,000 s ahead of what slice 0 fetched.
-        assert_eq!((p.slices[4].start.secs, p.slices[4].end), (50_000, Some(257_500)));
+        assert_eq!(
+            (p.slices[4].start.secs, p.slices[4].end),
+            (50_000, Some(257_500))
+        );
         // Once only, even with one slice left.
         let mut p = progress(vec![slice(0, None, 10_000, Some((500, 5_000)))]);
         p.probed = true;
@@ -330,7 +332,10 @@ mod tests {
 
     #[test]
     fn coverage_joins_slices_to_the_input() {
-        let mut p = progress(vec![slice(0, Some(100), 0, None), slice(100, None, 100, None)]);
+        let mut p = progress(vec![
+            slice(0, Some(100), 0, None),
+            slice(100, None, 100, None),
+        ]);
         p.slices[1].done = Position {
             secs: 150,
             id: "x".into(),
@@ -362,7 +367,9 @@ mod tests {
         let mut read = vec![0u32; chats.len()];
         let (mut rounds, mut requests, mut running) = (0, 0, Vec::new());
         loop {
-            let active: Vec<usize> = (0..p.slices.len()).filter(|&i| !p.slices[i].finished).collect();
+            let active: Vec<usize> = (0..p.slices.len())
+                .filter(|&i| !p.slices[i].finished)
+                .collect();
             if active.is_empty() {
                 break;
             }
@@ -371,7 +378,10 @@ mod tests {
             for i in active {
                 requests += 1;
                 let at = cursors[i].clone();
-                let page: Vec<usize> = (0..chats.len()).filter(|&c| pos(c) > at).take(LIMIT as usize).collect();
+                let page: Vec<usize> = (0..chats.len())
+                    .filter(|&c| pos(c) > at)
+                    .take(LIMIT as usize)
+                    .collect();
                 let s = &mut p.slices[i];
                 let end = s.end;
                 for &c in &page {
@@ -386,7 +396,9 @@ mod tests {
                     s.fetched = pos(last).max(s.fetched.clone());
                     cursors[i] = pos(last);
                 }
-                let beyond = page.last().is_some_and(|&c| end.is_some_and(|e| chats[c] >= e));
+                let beyond = page
+                    .last()
+                    .is_some_and(|&c| end.is_some_and(|e| chats[c] >= e));
                 s.finished = page.len() < LIMIT as usize || beyond;
             }
             let running_now = p.slices.iter().filter(|s| !s.finished).count();
@@ -413,7 +425,10 @@ mod tests {
         assert!(rounds <= 13, "{rounds} rounds, {running:?}");
         assert!(requests <= 48, "{requests} requests");
         // Four workers from the second round on, until the tail.
-        assert!(running[1..rounds - 3].iter().all(|&n| n == 4), "{running:?}");
+        assert!(
+            running[1..rounds - 3].iter().all(|&n| n == 4),
+            "{running:?}"
+        );
     }
 
     #[test]

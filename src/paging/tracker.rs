@@ -14,6 +14,8 @@ use crate::error::Error;
 use crate::protocol::messages::AirbyteStreamStatus;
 use crate::protocol::output::Writer;
 use crate::protocol::AirbyteMessage;
+use crate::records::typed::{self, Normalizer, TypingStats};
+use crate::records::StreamInfo;
 
 /// ESTIMATE traces of one stream are at least this far apart, unless the estimate moved a lot.
 const ESTIMATE_EVERY: Duration = Duration::from_secs(10);
@@ -34,7 +36,8 @@ struct Inner {
     /// The time span a time cursor crosses during this sync, in epoch seconds.
     span: Option<(i64, i64)>,
     progress: Mutex<Progress>,
-    typing: super::typed::TypingStats,
+    typing: TypingStats,
+    normalizer: &'static Normalizer,
 }
 
 #[derive(Default)]
@@ -48,18 +51,19 @@ struct Progress {
 
 impl Tracker {
     /// Bookkeeping of a stream whose cursor, if any, is not a time.
-    pub fn new(name: &'static str) -> Self {
-        Self::build(name, None)
+    pub fn new(info: &'static StreamInfo) -> Self {
+        Self::build(info, None)
     }
 
     /// Bookkeeping of a stream whose time cursor goes from `from` to about `to` (epoch seconds).
-    pub fn with_time_span(name: &'static str, from: i64, to: i64) -> Self {
-        Self::build(name, (to > from).then_some((from, to)))
+    pub fn with_time_span(info: &'static StreamInfo, from: i64, to: i64) -> Self {
+        Self::build(info, (to > from).then_some((from, to)))
     }
 
-    fn build(name: &'static str, span: Option<(i64, i64)>) -> Self {
+    fn build(info: &'static StreamInfo, span: Option<(i64, i64)>) -> Self {
         Self(Arc::new(Inner {
-            name,
+            name: info.name,
+            normalizer: Normalizer::of(info),
             total: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             running: AtomicBool::new(false),
@@ -114,7 +118,7 @@ impl Tracker {
         self.0.has_state.load(Ordering::Relaxed)
     }
 
-    /// Adds a RECORD, typed by the stream's schema (see [`super::typed`]).
+    /// Adds a RECORD, typed by the stream's schema (see [`crate::records::typed`]).
     pub fn record(
         &self,
         batch: &mut Writer<'_>,
@@ -134,7 +138,14 @@ impl Tracker {
         emitted_at: i64,
     ) -> Result<(), Error> {
         self.mark_running(batch)?;
-        if super::typed::emit(batch, self.0.name, &self.0.typing, data, lead, emitted_at)? {
+        if typed::emit(
+            batch,
+            self.0.normalizer,
+            &self.0.typing,
+            data,
+            lead,
+            emitted_at,
+        )? {
             self.0.total.fetch_add(1, Ordering::Relaxed);
             self.0
                 .bytes
@@ -155,14 +166,14 @@ impl Tracker {
     ) -> Result<(), Error> {
         self.mark_running(batch)?;
         let stats = &self.0.typing;
-        super::typed::emit_typed(batch, self.0.name, stats, data, changes, emitted_at)?;
+        typed::emit_typed(batch, self.0.name, stats, data, changes, emitted_at)?;
         self.0.total.fetch_add(1, Ordering::Relaxed);
         self.0.bytes.fetch_add(sent, Ordering::Relaxed);
         Ok(())
     }
 
     /// Values nulled and records skipped for lack of a key, so far.
-    pub fn typing(&self) -> &super::typed::TypingStats {
+    pub fn typing(&self) -> &TypingStats {
         &self.0.typing
     }
 
@@ -277,7 +288,7 @@ mod tests {
 
     #[test]
     fn time_cursors_estimate_from_the_share_of_the_span_covered() {
-        let t = Tracker::with_time_span("chats", 0, 1000);
+        let t = Tracker::with_time_span(crate::streams::find("chats").unwrap(), 0, 1000);
         t.0.total.store(250, Ordering::Relaxed);
         t.note_position(&json!({"update_timestamp": "1970-01-01T00:04:10Z"}));
         assert_eq!(t.estimate().map(|e| e.0), Some(1000));
@@ -295,7 +306,7 @@ mod tests {
 
     #[test]
     fn id_cursors_estimate_from_what_paging_shows() {
-        let t = Tracker::new("agents");
+        let t = Tracker::new(crate::streams::find("agents").unwrap());
         t.0.total.store(100, Ordering::Relaxed);
         t.expect_more(100);
         assert_eq!(t.estimate().map(|e| e.0), Some(200));

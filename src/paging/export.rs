@@ -22,14 +22,15 @@ use serde_json::{json, Value};
 
 use super::coverage::Position;
 use super::cursor::{iso_to_secs, secs_to_iso, value_to_secs};
-use super::driver::{decode, unreadable_state, Ctx, Outcome, Selection};
+use super::driver::{unreadable_state, Ctx, Outcome, Selection};
 use super::live_edge::{self, Edge, MAX_WINDOW};
-use super::paging::{self, Pager};
+use super::pager::{self as paging, Pager};
 use super::tracker::count;
 use super::Fetch;
 use crate::error::Error;
 use crate::protocol::output::Writer;
 use crate::protocol::{AirbyteMessage, LogLevel};
+use crate::records::decode;
 
 /// The export's maximum page size.
 const LIMIT: usize = 1000;
@@ -269,28 +270,3 @@ fn place(path: &str, raw: &RawValue) -> Result<Option<Position>, Error> {
 
 #[cfg(test)]
 mod tests;
-
-/// Declares the catalog entry and the reader of an incremental export stream:
-/// `export_stream!(stream name, API path, key of the item array, record type)`.
-macro_rules! export_stream {
-    ($stream:literal, $path:literal, $items:literal, $record:ty) => {
-        static EXPORT: $crate::streams::export::Export = $crate::streams::export::Export {
-            path: $path,
-            items: $items,
-        };
-
-        pub const STREAMS: &[$crate::streams::StreamInfo] =
-            &[$crate::streams::StreamInfo::incremental(
-                $stream,
-                "timestamp",
-                &["id"],
-                $crate::schema::record_schema::<$record>,
-            )];
-
-        $crate::streams::single_stream_resource!(|ctx, sel| $crate::streams::export::read(
-            &ctx, sel, &EXPORT
-        )
-        .await);
-    };
-}
-pub(crate) use export_stream;

@@ -187,7 +187,7 @@ fn guard<P: Pager>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::streams::scripted::{page, param, Harness, Scripted};
+    use crate::paging::scripted::{page, param, Harness, Scripted};
     use serde_json::{json, Value};
 
     /// Pages ids >= since_id, 3 per page; `last` is the highest id emitted.
@@ -212,7 +212,7 @@ mod tests {
             vec![("since_id", at.to_string())]
         }
         fn parse(&self, body: &[u8]) -> Result<Vec<i64>, Error> {
-            crate::streams::driver::decode("agents", body)
+            crate::records::decode("agents", body)
         }
         fn next(&self, page: &Vec<i64>, _: &i64) -> Option<i64> {
             page.last().and_then(|id| id.checked_add(1))
@@ -291,7 +291,7 @@ mod tests {
     #[tokio::test]
     async fn a_missing_endpoint_ends_the_run_as_unavailable() {
         let h = Harness::new(
-            Scripted::new(|_, _| crate::streams::Reply::Missing(Error::Protocol("404".into()))),
+            Scripted::new(|_, _| crate::paging::Reply::Missing(Error::Protocol("404".into()))),
             0,
             1,
         );

@@ -10,16 +10,15 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 use serde::de::DeserializeSeed;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::driver::decode_error;
-use super::normalize::{minify, write_str, ObjectSeed, Shape, Sink};
+use super::normalize::{write_str, ObjectSeed, Shape, Sink};
+use super::{decode_error, StreamInfo};
 use crate::error::Error;
 use crate::protocol::output::Writer;
 use crate::protocol::{AirbyteMessage, LogLevel};
@@ -37,6 +36,7 @@ enum KeyRule {
 
 /// The normalizer of one stream.
 pub struct Normalizer {
+    stream: &'static str,
     shape: Shape,
     /// Bits of the primary key fields in `shape`.
     key_bits: u64,
@@ -80,17 +80,11 @@ impl TypingStats {
     }
 }
 
-fn registry() -> &'static HashMap<&'static str, Normalizer> {
-    static REGISTRY: OnceLock<HashMap<&'static str, Normalizer>> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        super::all_streams()
-            .map(|info| (info.name, Normalizer::new(info)))
-            .collect()
-    })
-}
+/// The normalizers compiled so far, one per stream of the catalog (fewer than twenty).
+static COMPILED: Mutex<Vec<&'static Normalizer>> = Mutex::new(Vec::new());
 
 impl Normalizer {
-    fn new(info: &super::StreamInfo) -> Self {
+    fn new(info: &'static StreamInfo) -> Self {
         let shape = Shape::from_schema(&(info.schema)());
         let key_bits = info
             .primary_key
@@ -103,6 +97,7 @@ impl Normalizer {
             _ => KeyRule::AsSent,
         };
         Self {
+            stream: info.name,
             shape,
             key_bits,
             rule,
@@ -114,9 +109,15 @@ impl Normalizer {
         &self.shape
     }
 
-    /// The normalizer of a stream of the registry.
-    pub fn of(stream: &str) -> Option<&'static Normalizer> {
-        registry().get(stream)
+    /// The normalizer of a stream, compiled from its schema on first use.
+    pub fn of(info: &'static StreamInfo) -> &'static Normalizer {
+        let mut compiled = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = compiled.iter().find(|n| n.stream == info.name) {
+            return n;
+        }
+        let n: &'static Normalizer = Box::leak(Box::new(Normalizer::new(info)));
+        compiled.push(n);
+        n
     }
 
     /// Normalizes one record into `sink` (cleared first), with `lead` fields (JSON text)
@@ -221,7 +222,7 @@ thread_local! {
 /// a primary key (counted in `stats`).
 pub fn emit(
     batch: &mut Writer<'_>,
-    stream: &str,
+    normalizer: &Normalizer,
     stats: &TypingStats,
     raw: &RawValue,
     lead: &[(&str, &str)],
@@ -237,14 +238,8 @@ pub fn emit(
                 &mut local
             }
         };
-        let keyed = match Normalizer::of(stream) {
-            Some(n) => n.normalize(stream, raw.get(), lead, sink)?,
-            None => {
-                sink.clear();
-                minify(raw.get(), &mut sink.out);
-                true
-            }
-        };
+        let stream = normalizer.stream;
+        let keyed = normalizer.normalize(stream, raw.get(), lead, sink)?;
         if !keyed {
             stats.keyless.fetch_add(1, Ordering::Relaxed);
             return Ok(false);
@@ -293,11 +288,14 @@ pub fn int_id(raw: &RawValue) -> Option<i64> {
 
 /// A record of `stream` as the connector emits it (`None`: skipped, or not an object). For
 /// tests that compare output with the fake API's data.
-pub fn typed_value(stream: &str, record: &serde_json::Value) -> Option<serde_json::Value> {
+pub fn typed_value(
+    info: &'static StreamInfo,
+    record: &serde_json::Value,
+) -> Option<serde_json::Value> {
     let raw = serde_json::to_string(record).ok()?;
     let mut sink = Sink::default();
-    let keyed = Normalizer::of(stream)?
-        .normalize(stream, &raw, &[], &mut sink)
+    let keyed = Normalizer::of(info)
+        .normalize(info.name, &raw, &[], &mut sink)
         .ok()?;
     keyed
         .then(|| serde_json::from_slice(&sink.out).ok())
@@ -376,15 +374,18 @@ impl TimelineKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::normalize::minify;
     use serde_json::{json, Value};
+
+    /// The normalizer of a stream of the catalog.
+    fn of(stream: &str) -> &'static Normalizer {
+        Normalizer::of(crate::streams::find(stream).expect("a stream of the catalog"))
+    }
 
     /// Normalizes `raw` as a record of `stream`: (output text, nulled paths), or None if keyless.
     fn typed(stream: &str, raw: &str, lead: &[(&str, &str)]) -> Option<(String, Vec<String>)> {
         let mut sink = Sink::default();
-        let keyed = Normalizer::of(stream)
-            .unwrap()
-            .normalize(stream, raw, lead, &mut sink)
-            .unwrap();
+        let keyed = of(stream).normalize(stream, raw, lead, &mut sink).unwrap();
         keyed.then(|| {
             let text = String::from_utf8(sink.out.clone()).unwrap();
             (text, sink.changes.iter().map(|c| c.to_string()).collect())
@@ -476,8 +477,7 @@ mod tests {
         );
         assert_eq!(changes, ["settings", "members", "name"]);
         let mut sink = Sink::default();
-        let err = Normalizer::of("departments")
-            .unwrap()
+        let err = of("departments")
             .normalize("departments", "[1]", &[], &mut sink)
             .unwrap_err();
         assert!(err.to_string().contains("departments"), "{err}");

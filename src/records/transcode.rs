@@ -5,12 +5,14 @@
 //! whatever this walk does not handle (a malformed body, an escaped key, deep nesting) is a
 //! [`Bail`], and the caller then reads the whole body with serde_json.
 
+mod scan;
+
 use std::ops::Range;
 
 use super::normalize::{write_leaf, Field, Kind, Patch, Path, Shape, Sink, Tap};
 use super::quirks::{is_canonical, is_plain_int, Leaf};
-use super::scan::Scan;
 use super::shape::{Hint, EMPTY};
+use scan::Scan;
 
 /// The body is left to the serde_json reader.
 #[derive(Debug, PartialEq, Eq)]

@@ -4,11 +4,12 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::driver::{decode, no_cursor_state, Ctx, Outcome, Selection};
-use super::paging::{self, Pager};
+use super::driver::{no_cursor_state, Ctx, Outcome, Selection};
+use super::pager::{self as paging, Pager};
 use super::Fetch;
 use crate::error::Error;
 use crate::protocol::output::Writer;
+use crate::records::decode;
 
 /// How the endpoint wraps its records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,27 +109,3 @@ impl Pager for OneRequest<'_> {
         self.sel.tracker.state(out, no_cursor_state())
     }
 }
-
-/// Declares the catalog entry and the reader of a stream read with one request:
-/// `one_request_stream!(stream name, API path, record type, primary key, Shape variant,
-/// forbidden_is_unavailable)`.
-macro_rules! one_request_stream {
-    ($stream:literal, $path:literal, $record:ty, $key:expr, $shape:ident, $forbidden_ok:literal) => {
-        pub const STREAMS: &[$crate::streams::StreamInfo] =
-            &[$crate::streams::StreamInfo::full_refresh(
-                $stream,
-                $key,
-                $crate::schema::record_schema::<$record>,
-            )];
-
-        $crate::streams::single_stream_resource!(|ctx, sel| $crate::streams::simple::read(
-            &ctx,
-            &sel,
-            $path,
-            $crate::streams::simple::Shape::$shape,
-            $forbidden_ok
-        )
-        .await);
-    };
-}
-pub(crate) use one_request_stream;
