@@ -62,10 +62,10 @@ pub struct Config {
     #[schemars(title = "Requests per minute", range(min = 1, max = 10000), extend("order" = 3))]
     pub requests_per_minute: u32,
 
-    /// How many time slices of the chat history may be exported at once during a backfill. Used
-    /// only when the API is slow (over 250 ms per page: Zendesk often takes a second or more),
-    /// where one request at a time would use a fraction of the request budget; 1 reads
-    /// sequentially.
+    /// How many requests the sync keeps in flight at once, all streams together, and so how many
+    /// time slices of one export may be read at once during a backfill. Slices are added only
+    /// when the API is slow (over 250 ms per page: Zendesk often takes a second or more), where
+    /// one request at a time would use a fraction of the request budget; 1 reads sequentially.
     #[serde(default = "default_backfill_concurrency")]
     #[schemars(title = "Backfill concurrency", range(min = 1, max = 16), extend("order" = 4))]
     pub backfill_concurrency: u32,

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 pub use super::tracker::Tracker;
 use super::{Fetch, Reply};
@@ -26,8 +27,11 @@ pub struct Ctx<F> {
     pub fetch: Arc<F>,
     pub output: Arc<Output>,
     pub start_date: DateTime<Utc>,
-    /// How many time slices of the chat export are read at once.
+    /// How many time slices of one export are read at once during a slow backfill.
     pub concurrency: usize,
+    /// The sync's in-flight request slots, shared by every stream (first come, first served):
+    /// a stream that finishes or waits leaves its slots to the others.
+    pub slots: Arc<Semaphore>,
 }
 
 impl<F> Clone for Ctx<F> {
@@ -37,6 +41,7 @@ impl<F> Clone for Ctx<F> {
             output: self.output.clone(),
             start_date: self.start_date,
             concurrency: self.concurrency,
+            slots: self.slots.clone(),
         }
     }
 }
@@ -122,29 +127,4 @@ pub fn unreadable_state(stream: &str, field: &str, expected: &str) -> Error {
 /// Writes a `{"__ab_no_cursor_state_message": true}` final state for streams without a cursor.
 pub fn no_cursor_state() -> Value {
     serde_json::json!({"__ab_no_cursor_state_message": true})
-}
-
-/// Seconds since the epoch that an export may start at: the wanted time, or 5½ minutes ago if
-/// that is later (records before the wanted cursor are then filtered out by the caller).
-pub fn clamp_export_start(wanted: i64, now: i64) -> (i64, bool) {
-    let latest = now - EXPORT_MIN_AGE_SECS;
-    if wanted > latest {
-        (latest, true)
-    } else {
-        (wanted, false)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clamp() {
-        assert_eq!(clamp_export_start(100, 10_000), (100, false));
-        assert_eq!(
-            clamp_export_start(9_900, 10_000),
-            (10_000 - EXPORT_MIN_AGE_SECS, true)
-        );
-    }
 }

@@ -13,12 +13,11 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::coverage::{Coverage, Position};
-use super::cursor::micros_to_iso;
 
 use crate::error::Error;
 use crate::protocol::output::Writer;
@@ -95,32 +94,21 @@ pub fn pairs_from_state(
         .collect()
 }
 
-/// Records emitted in the live window: id → version (`update_timestamp` in µs).
-pub type Window = BTreeMap<String, i64>;
+/// Records emitted in the live window, as (key, version in µs) pairs: a record comes back
+/// from the export only when its version is not here.
+pub type Window = BTreeSet<(String, i64)>;
 
-/// Drops the window's chats that the coverage now commits: what remains lies at or after the
-/// ceiling, or in what is not read yet.
-pub fn prune(window: &mut Window, coverage: &Coverage) {
-    window.retain(|id, us| {
+/// Drops the window's records that the coverage now commits: what remains lies at or after the
+/// ceiling, or in what is not read yet. A record's position is (its version in `unit`s, key).
+pub fn prune(window: &mut Window, coverage: &Coverage, unit: i64) {
+    let per_unit = 1_000_000 / unit.clamp(1, 1_000_000);
+    window.retain(|(key, us)| {
         let pos = Position {
-            secs: us.div_euclid(1_000_000),
-            id: id.clone(),
+            secs: us.div_euclid(per_unit),
+            id: key.clone(),
         };
         !coverage.contains(&pos)
     });
-}
-
-/// The state a member commits.
-pub fn to_state(coverage: &Coverage, window: &Window) -> Value {
-    let mut state = coverage.to_state();
-    if !window.is_empty() {
-        let pairs = window
-            .iter()
-            .map(|(id, us)| json!([id, micros_to_iso(*us)]))
-            .collect();
-        state["window"] = Value::Array(pairs);
-    }
-    state
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@
 //!     fn next(&self, page: &Self::Page<'_>, _: &i64) -> Option<i64> {
 //!         page.last().and_then(|(id, _)| id.checked_add(1))
 //!     }
-//!     fn is_last(&self, page: &Self::Page<'_>) -> bool { page.is_empty() }
+//!     fn is_last(&self, page: &Self::Page<'_>, _: &i64) -> bool { page.is_empty() }
 //!     fn emit(&mut self, page: Self::Page<'_>, since: &i64, out: &mut Writer<'_>) -> Result<u64, Error> {
 //!         /* records with id >= since: push them, remember the max id, count them */
 //!     }
@@ -74,8 +74,8 @@ pub trait Pager: Send {
     fn parse<'b>(&self, body: &'b [u8]) -> Result<Self::Page<'b>, Error>;
     /// The cursor after the page, read from its records (`None` when it has none).
     fn next(&self, page: &Self::Page<'_>, at: &Self::Cursor) -> Option<Self::Cursor>;
-    /// The stop rule: true when no page follows this one.
-    fn is_last(&self, page: &Self::Page<'_>) -> bool;
+    /// The stop rule: true when no page follows this one (the page was requested at `at`).
+    fn is_last(&self, page: &Self::Page<'_>, at: &Self::Cursor) -> bool;
     /// Decides what to emit and emits it; returns how many records lay beyond `at` (the
     /// records that count as progress, whether emitted or already committed by an earlier sync).
     fn emit(
@@ -117,6 +117,9 @@ impl InFlight {
         let (stream, path, query) = (pager.stream(), pager.path(), pager.query(at));
         let forbidden_ok = pager.forbidden_is_unavailable();
         Self(tokio::spawn(async move {
+            // One of the sync's in-flight slots, held for the request only (the semaphore is
+            // never closed).
+            let _slot = ctx.slots.clone().acquire_owned().await.ok();
             let started = Instant::now();
             let reply = get_optional(&ctx, stream, path, &query, forbidden_ok).await?;
             Ok((reply, started.elapsed()))
@@ -143,7 +146,7 @@ pub async fn run<F: Fetch, P: Pager>(ctx: &Ctx<F>, pager: &mut P) -> Result<Outc
         };
         let page = pager.parse(&body)?;
         let next = pager.next(&page, &at);
-        let last = pager.is_last(&page);
+        let last = pager.is_last(&page, &at);
         let prefetched = match &next {
             Some(n) if !last && *n > at && pager.prefetch() => {
                 Some((InFlight::start(ctx, pager, n), n.clone()))
@@ -217,7 +220,7 @@ mod tests {
         fn next(&self, page: &Vec<i64>, _: &i64) -> Option<i64> {
             page.last().and_then(|id| id.checked_add(1))
         }
-        fn is_last(&self, page: &Vec<i64>) -> bool {
+        fn is_last(&self, page: &Vec<i64>, _: &i64) -> bool {
             page.is_empty()
         }
         fn emit(&mut self, page: Vec<i64>, at: &i64, _: &mut Writer<'_>) -> Result<u64, Error> {

@@ -16,10 +16,10 @@
 
 use super::coverage::{Coverage, Position};
 use super::driver::EXPORT_LIMIT as LIMIT;
-use super::live_edge::{self as state, Window};
+use super::live_edge::Window;
 
-/// What a page said about the density where it was read: `chats` chats in the `secs` seconds
-/// from the page's median chat to its highest.
+/// What a page said about the density where it was read: `chats` items in the `secs` cursor
+/// units (seconds, or µs for the timeline) from the page's median item to its highest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sample {
     pub chats: u64,
@@ -109,6 +109,9 @@ pub struct Progress {
     pub windows: Vec<Window>,
     /// True once the range was probed (or found not worth probing): probing happens once.
     pub probed: bool,
+    /// Cursor units per second (1, or 1,000,000 for µs): cuts fall on whole seconds, so the
+    /// items of one second are read by one slice.
+    pub unit: i64,
 }
 
 /// Slices shorter than this are not split further.
@@ -129,11 +132,22 @@ const PROBE_PAGES: i64 = 16;
 const MAX_PROBES: usize = 3;
 
 impl Progress {
-    pub fn new(slices: Vec<Slice>, windows: Vec<Window>) -> Self {
+    pub fn new(slices: Vec<Slice>, windows: Vec<Window>, unit: i64) -> Self {
         Self {
             slices,
             windows,
             probed: false,
+            unit: unit.max(1),
+        }
+    }
+
+    /// `t` moved up to a whole second.
+    fn whole_second(&self, t: i64) -> i64 {
+        let rem = t.rem_euclid(self.unit);
+        if rem == 0 {
+            t
+        } else {
+            t.saturating_add(self.unit - rem)
         }
     }
 
@@ -144,18 +158,6 @@ impl Progress {
             c.add(s.start.clone(), s.done.clone());
         }
         c
-    }
-
-    /// The state of member `m`, after dropping from its window what the coverage commits.
-    pub fn state_of(&mut self, m: usize, input: &Coverage) -> serde_json::Value {
-        let coverage = self.coverage(input);
-        match self.windows.get_mut(m) {
-            Some(w) => {
-                state::prune(w, &coverage);
-                state::to_state(&coverage, w)
-            }
-            None => coverage.to_state(),
-        }
     }
 
     /// New slices for `free` idle workers: the probes first (once), then splits. Returns the
@@ -189,7 +191,7 @@ impl Progress {
         // Cut from the highest quantile down, so each new slice ends where the previous began.
         let mut new = Vec::with_capacity(n);
         for k in (1..parts).rev() {
-            let cut = from.saturating_add(left / parts * k);
+            let cut = self.whole_second(from.saturating_add(left / parts * k));
             let probe = self.slices[0].cut_at(cut);
             self.slices.push(probe);
             new.push(self.slices.len() - 1);
@@ -207,16 +209,18 @@ impl Progress {
             .filter(|(_, s)| !s.finished)
             .map(|(i, s)| (i, s.expected_remaining(ceiling)))
             .max_by_key(|(_, r)| *r)?;
-        let old = &mut self.slices[index];
+        let min_slice = MIN_SLICE_SECS.saturating_mul(self.unit);
+        let old = &self.slices[index];
         let left = old.left_secs(ceiling);
         let sample = old.recent?;
-        if expected < MIN_SPLIT_CHATS || left < 2 * MIN_SLICE_SECS {
+        if expected < MIN_SPLIT_CHATS || left < 2 * min_slice {
             return None;
         }
         // Cut near the data, not at the time midpoint: AHEAD pages ahead at the density the
         // last page measured, so in a burst the new slice's first page is real data too.
-        let ahead = (left / 2).min(sample.page_secs().saturating_mul(AHEAD).max(MIN_SLICE_SECS));
-        let new = old.cut_at(old.fetched.secs.saturating_add(ahead));
+        let ahead = (left / 2).min(sample.page_secs().saturating_mul(AHEAD).max(min_slice));
+        let cut = self.whole_second(old.fetched.secs.saturating_add(ahead));
+        let new = self.slices[index].cut_at(cut);
         self.slices.push(new);
         Some(self.slices.len() - 1)
     }
@@ -237,7 +241,7 @@ mod tests {
     }
 
     fn progress(slices: Vec<Slice>) -> Progress {
-        Progress::new(slices, Vec::new())
+        Progress::new(slices, Vec::new(), 1)
     }
 
     #[test]

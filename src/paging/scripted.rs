@@ -93,6 +93,7 @@ impl Harness {
                 output,
                 start_date,
                 concurrency,
+                slots: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
             },
             captured,
         }

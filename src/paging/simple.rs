@@ -83,7 +83,7 @@ impl Pager for OneRequest<'_> {
     fn next(&self, _: &Self::Page<'_>, _: &()) -> Option<()> {
         None
     }
-    fn is_last(&self, _: &Self::Page<'_>) -> bool {
+    fn is_last(&self, _: &Self::Page<'_>, _: &Self::Cursor) -> bool {
         true
     }
     fn emit(&mut self, page: Self::Page<'_>, _: &(), out: &mut Writer<'_>) -> Result<u64, Error> {

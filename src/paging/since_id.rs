@@ -103,7 +103,7 @@ impl Pager for SinceId {
     fn next(&self, page: &Self::Page<'_>, _: &i64) -> Option<i64> {
         page.iter().filter_map(|(id, _)| *id).max()?.checked_add(1)
     }
-    fn is_last(&self, page: &Self::Page<'_>) -> bool {
+    fn is_last(&self, page: &Self::Page<'_>, _: &Self::Cursor) -> bool {
         page.is_empty()
     }
     fn emit(

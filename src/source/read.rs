@@ -199,6 +199,9 @@ pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error>
         output: out.clone(),
         start_date: config.start_date,
         concurrency: config.backfill_concurrency as usize,
+        slots: Arc::new(tokio::sync::Semaphore::new(
+            config.backfill_concurrency.max(1) as usize,
+        )),
     };
     let started = std::time::Instant::now();
     let trackers: Vec<Tracker> = jobs

@@ -1,34 +1,28 @@
-//! The agent_timeline stream: the incremental agent timeline export, paged by `start_time` in
-//! epoch microseconds on the shared [`paging`](crate::paging::pager) loop. The export's `start_time` is
-//! inclusive and there is no id tie-breaker, so the items at the boundary microsecond are
-//! remembered (in the state too) and not emitted twice.
-//!
-//! The live edge: the committed `start_time` never passes the export ceiling (see
-//! [`live_edge`](crate::paging::live_edge)). Items at or after it are emitted and remembered in the
-//! state's `window` as `[agent_id, start_time]` pairs, so the next sync, which reads the window
-//! again, emits only the items indexed late. Example state:
-//! `{"start_time": "2026-12-01T21:55:00.000000Z", "agent_ids_at_start_time": [],
-//!   "window": [["1001", "2026-12-01T21:58:12.120000Z"]]}`.
+//! The agent_timeline stream: the incremental agent timeline export, read by the export engine
+//! ([`crate::paging::export`]) in epoch microseconds. The export's `start_time` is inclusive and
+//! there is no id tie-breaker, so the entries at a page's last µs are read again and recognized
+//! by their agent; the state's window keeps those of the committed µs. Each slice keys its
+//! entries as the certified connector does ([`TimelineKeys`]). Example state:
+//! `{"start_time": "2026-12-01T21:55:00.000000Z",
+//!   "window": [["1001", "2026-12-01T21:55:00.000000Z"], ["1002", "2026-12-01T21:58:12.120000Z"]]}`.
 
 use schemars::JsonSchema;
-use crate::records::types::{Int, Num, Str, Timestamp};
-use std::collections::BTreeSet;
-
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::paging::cursor::{micros_to_iso, value_to_micros};
-use crate::records::decode;
-use crate::paging::driver::{Ctx, Outcome, Selection};
-use crate::records::typed::TimelineKeys;
-use crate::paging::live_edge::{self, MAX_WINDOW};
-use crate::paging::pager::{self as paging, Pager};
 use super::StreamInfo;
-use crate::paging::Fetch;
 use crate::error::Error;
-use crate::schema::record_schema;
+use crate::paging::coverage::Position;
+use crate::paging::cursor::value_to_micros;
+use crate::paging::driver::{Ctx, Outcome, Selection, EXPORT_LIMIT as LIMIT};
+use crate::paging::export::{self, Export, ItemRef, Items, Target};
+use crate::paging::Fetch;
 use crate::protocol::output::Writer;
+use crate::records::decode;
+use crate::records::typed::TimelineKeys;
+use crate::records::types::{Int, Num, Str, Timestamp};
+use crate::schema::record_schema;
 
 /// One status period of an agent (from the agent timeline export).
 #[derive(JsonSchema)]
@@ -52,7 +46,6 @@ pub struct AgentTimeline {
 }
 
 const PATH: &str = "incremental/agent_timeline";
-const LIMIT: u32 = 1000;
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
@@ -70,52 +63,101 @@ struct Head {
     start_time: Value,
 }
 
-/// One item of a page: its agent, its microsecond (when readable) and its text.
+/// One entry of a page: its agent, its place (µs, agent) when its time is readable, its text.
 struct Item<'a> {
     agent: String,
-    micros: Option<i64>,
+    pos: Option<Position>,
     raw: &'a RawValue,
 }
 
-struct Page<'a> {
+/// A decoded page.
+pub struct TimelinePage<'a> {
     items: Vec<Item<'a>>,
-    count: u64,
+    full: bool,
 }
 
-/// What a saved state says.
-#[derive(Default)]
-struct Saved {
-    micros: Option<i64>,
-    /// Agents already emitted at `micros` (`None`: the certified connector's inclusive form).
-    agents: Option<BTreeSet<String>>,
-    window: BTreeSet<(String, i64)>,
+impl Items for TimelinePage<'_> {
+    fn count(&self) -> usize {
+        self.items.len()
+    }
+    fn item(&self, i: usize) -> ItemRef<'_> {
+        let item = &self.items[i];
+        ItemRef {
+            // An entry without a time is told apart by its text.
+            key: item.pos.as_ref().map_or(item.raw.get(), |_| &item.agent),
+            pos: item.pos.as_ref(),
+            version: None,
+        }
+    }
+    fn full(&self) -> bool {
+        self.full
+    }
+    fn without_key(&self) -> u64 {
+        0
+    }
 }
 
-fn parse_state(sel: &Selection) -> Result<Saved, Error> {
-    let Some(state) = sel.resume_state() else {
-        return Ok(Saved::default());
-    };
-    let Some(v) = state.get("start_time").filter(|v| !v.is_null()) else {
-        return Ok(Saved::default());
-    };
-    let micros = value_to_micros(v).ok_or_else(|| {
-        Error::Input(format!(
-            "The saved state of stream {} has an unreadable `start_time`; expected an ISO date-time such as 2024-02-09T13:12:16.817973Z. Reset the stream or fix the state.",
-            sel.name
-        ))
-    })?;
-    let agents = state
-        .get("agent_ids_at_start_time")
-        .and_then(Value::as_array)
-        .map(|ids| ids.iter().map(agent_key).collect());
-    let window = live_edge::pairs_from_state(state.get("window"), value_to_micros)
-        .into_iter()
-        .collect();
-    Ok(Saved {
-        micros: Some(micros),
-        agents,
-        window,
-    })
+/// The agent timeline export.
+pub struct Timeline;
+
+impl Export for Timeline {
+    type Page<'b> = TimelinePage<'b>;
+    type Slice = TimelineKeys;
+
+    fn path(&self) -> &'static str {
+        PATH
+    }
+    fn unit(&self) -> i64 {
+        1_000_000
+    }
+    fn cursor_field(&self) -> &'static str {
+        "start_time"
+    }
+    fn query(&self, at: &Position) -> Vec<(&'static str, String)> {
+        vec![
+            ("fields", "agent_timeline(*)".to_owned()),
+            ("limit", LIMIT.to_string()),
+            ("start_time", at.secs.to_string()),
+        ]
+    }
+    fn parse<'b>(&self, body: &'b [u8]) -> Result<TimelinePage<'b>, Error> {
+        let env: Envelope = decode(PATH, body)?;
+        let count = env.count.unwrap_or(env.agent_timeline.len() as u64);
+        let mut items = Vec::with_capacity(env.agent_timeline.len());
+        for raw in env.agent_timeline {
+            let head: Head = decode(PATH, raw.get().as_bytes())?;
+            let agent = agent_key(&head.agent_id);
+            let pos = value_to_micros(&head.start_time).map(|us| Position {
+                secs: us,
+                id: agent.clone(),
+            });
+            items.push(Item { agent, pos, raw });
+        }
+        Ok(TimelinePage {
+            items,
+            full: count >= u64::from(LIMIT),
+        })
+    }
+    fn slice(&self, start: &Position, at_start: Vec<String>) -> TimelineKeys {
+        TimelineKeys::resume(start.secs, at_start)
+    }
+    fn emit(
+        &self,
+        page: &TimelinePage<'_>,
+        i: usize,
+        to: Target<'_>,
+        keys: &mut TimelineKeys,
+        out: &mut Writer<'_>,
+    ) -> Result<(), Error> {
+        let Some(item) = page.items.get(i) else {
+            return Ok(());
+        };
+        let tracker = &to.sel.tracker;
+        match keys.lead(&item.agent, item.pos.as_ref().map(|p| p.secs)) {
+            Some(lead) => tracker.record_with(out, item.raw, &lead.fields(), to.emitted_at),
+            None => tracker.record(out, item.raw, to.emitted_at), // keyless: counted
+        }
+    }
 }
 
 fn agent_key(v: &Value) -> String {
@@ -125,170 +167,9 @@ fn agent_key(v: &Value) -> String {
     }
 }
 
-/// The timeline's cursor strategy and its committed position.
-struct Timeline<'s> {
-    sel: &'s Selection,
-    /// Items strictly before `floor` are never emitted.
-    floor: i64,
-    /// The committed microsecond and the agents emitted at it.
-    boundary: i64,
-    agents: BTreeSet<String>,
-    /// Items at or after this are in the live window.
-    ceiling: i64,
-    /// Items emitted in the window (by this sync or the one before), by (agent, microsecond).
-    window: BTreeSet<(String, i64)>,
-    edge: live_edge::Edge,
-    /// The certified connector's record keys.
-    keys: TimelineKeys,
-}
-
-impl<'s> Timeline<'s> {
-    fn new(ctx_start_us: i64, sel: &'s Selection, edge: live_edge::Edge) -> Result<Self, Error> {
-        let saved = parse_state(sel)?;
-        let (floor, boundary, agents) = match saved.micros {
-            Some(us) if us >= ctx_start_us => (us, us, saved.agents.unwrap_or_default()),
-            _ => (ctx_start_us, i64::MIN, BTreeSet::new()),
-        };
-        let keys = TimelineKeys::resume(boundary, agents.iter().cloned());
-        Ok(Self {
-            keys,
-            sel,
-            floor,
-            boundary,
-            agents,
-            ceiling: edge.ceiling_secs.saturating_mul(1_000_000),
-            window: saved.window,
-            edge,
-        })
-    }
-
-    /// Whether an item was emitted before (by this run or a committed sync).
-    fn already_emitted(&self, agent: &str, us: i64) -> bool {
-        us < self.floor
-            || (us == self.boundary && self.agents.contains(agent))
-            || self.window.contains(&(agent.to_owned(), us))
-    }
-
-    /// Notes an emitted item in the committed position or in the window.
-    fn remember(&mut self, agent: &str, us: i64) {
-        if us >= self.ceiling {
-            self.window.insert((agent.to_owned(), us));
-            return;
-        }
-        if us > self.boundary {
-            self.boundary = us;
-            self.agents.clear();
-        }
-        if us == self.boundary {
-            self.agents.insert(agent.to_owned());
-        }
-    }
-
-    /// The committed microsecond: the highest item emitted below the ceiling (never the
-    /// ceiling itself when no item lies there: a backdated item still arrives next time).
-    fn committed(&self) -> i64 {
-        self.floor.max(self.boundary)
-    }
-}
-
-impl Pager for Timeline<'_> {
-    type Cursor = i64;
-    type Page<'b> = Page<'b>;
-
-    fn stream(&self) -> &'static str {
-        self.sel.name
-    }
-    fn path(&self) -> &'static str {
-        PATH
-    }
-    fn first(&self) -> i64 {
-        self.floor.min(self.ceiling)
-    }
-    fn query(&self, at: &i64) -> Vec<(&'static str, String)> {
-        vec![
-            ("fields", "agent_timeline(*)".to_owned()),
-            ("limit", LIMIT.to_string()),
-            ("start_time", at.to_string()),
-        ]
-    }
-    fn parse<'b>(&self, body: &'b [u8]) -> Result<Page<'b>, Error> {
-        let env: Envelope = decode(PATH, body)?;
-        let count = env.count.unwrap_or(env.agent_timeline.len() as u64);
-        let mut items = Vec::with_capacity(env.agent_timeline.len());
-        for raw in env.agent_timeline {
-            let head: Head = decode(PATH, raw.get().as_bytes())?;
-            let micros = value_to_micros(&head.start_time);
-            let agent = agent_key(&head.agent_id);
-            items.push(Item {
-                agent,
-                micros,
-                raw,
-            });
-        }
-        Ok(Page { items, count })
-    }
-    fn next(&self, page: &Page<'_>, _: &i64) -> Option<i64> {
-        page.items.iter().filter_map(|i| i.micros).max()
-    }
-    fn is_last(&self, page: &Page<'_>) -> bool {
-        page.count < u64::from(LIMIT) || self.window.len() >= MAX_WINDOW
-    }
-    fn emit(&mut self, page: Page<'_>, at: &i64, out: &mut Writer<'_>) -> Result<u64, Error> {
-        let emitted_at = crate::protocol::now_millis();
-        let mut fresh = 0u64;
-        for item in &page.items {
-            if let Some(us) = item.micros {
-                if us > *at || (us == *at && !self.agents.contains(&item.agent)) {
-                    fresh += 1;
-                }
-                // Before the request cursor: a repeat (the export starts at `at`, inclusive).
-                if us < *at || self.already_emitted(&item.agent, us) {
-                    continue;
-                }
-                if us >= self.ceiling && self.window.len() >= MAX_WINDOW {
-                    continue; // read again next sync: the committed cursor stays below
-                }
-                self.edge
-                    .check_future(self.sel.name, us.div_euclid(1_000_000), out)?;
-                self.remember(&item.agent, us);
-            }
-            match self.keys.lead(&item.agent, item.micros) {
-                Some(lead) => self
-                    .sel
-                    .tracker
-                    .record_with(out, item.raw, &lead.fields(), emitted_at)?,
-                None => self.sel.tracker.record(out, item.raw, emitted_at)?, // keyless: counted
-            }
-        }
-        Ok(fresh)
-    }
-    fn commit(&mut self, out: &mut Writer<'_>, last: bool) -> Result<(), Error> {
-        let _ = last;
-        let cursor = self.committed();
-        // The window keeps what lies at or after the committed cursor, and nothing below it.
-        self.window.retain(|(_, us)| *us >= cursor);
-        let mut state = json!({ "start_time": micros_to_iso(cursor) });
-        if self.boundary != i64::MIN {
-            state["agent_ids_at_start_time"] = json!(self.agents);
-        }
-        if !self.window.is_empty() {
-            let pairs: Vec<Value> = self
-                .window
-                .iter()
-                .map(|(a, us)| json!([a, micros_to_iso(*us)]))
-                .collect();
-            state["window"] = Value::Array(pairs);
-        }
-        self.sel.tracker.state(out, state)?;
-        Ok(())
-    }
-}
-
 /// Reads the stream.
-pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection) -> Result<Outcome, Error> {
-    let edge = live_edge::Edge::now();
-    let mut timeline = Timeline::new(ctx.start_date.timestamp_micros(), sel, edge)?;
-    paging::run(ctx, &mut timeline).await
+pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: Selection) -> Result<Outcome, Error> {
+    export::read(ctx, Timeline, vec![sel]).await
 }
 
 pub const STREAMS: &[StreamInfo] = &[StreamInfo::incremental(
@@ -298,12 +179,14 @@ pub const STREAMS: &[StreamInfo] = &[StreamInfo::incremental(
     record_schema::<AgentTimeline>,
 )];
 
-super::declare::single_stream_resource!(|ctx, sel| read(&ctx, &sel).await);
+super::declare::single_stream_resource!(|ctx, sel| read(&ctx, sel).await);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::paging::live_edge::EXPORT_MIN_AGE_SECS;
+    use crate::paging::cursor::micros_to_iso;
+    use crate::paging::live_edge::{Edge, EXPORT_MIN_AGE_SECS};
+    use serde_json::json;
     use crate::paging::scripted::{page, param, Harness, Scripted};
     use std::sync::{Arc, Mutex};
 
@@ -337,8 +220,8 @@ mod tests {
     ) -> (Vec<Value>, Value, Harness) {
         let h = Harness::new(export(items.clone(), 3), 0, 1);
         let sel = Harness::selection("agent_timeline", state);
-        let mut t = Timeline::new(0, &sel, live_edge::Edge::at(now)).unwrap();
-        assert_eq!(paging::run(&h.ctx, &mut t).await.unwrap(), Outcome::Done);
+        let read = export::read_at(&h.ctx, Timeline, vec![sel], Edge::at(now)).await;
+        assert_eq!(read.unwrap(), Outcome::Done);
         let states = h.states("agent_timeline");
         let last = states.last().cloned().unwrap_or(Value::Null);
         (h.records("agent_timeline"), last, h)
@@ -365,7 +248,8 @@ mod tests {
             micros_to_iso(200 * S),
             "the highest item below the ceiling"
         );
-        assert_eq!(state["window"].as_array().map(Vec::len), Some(2), "{state}");
+        // The two past the ceiling, and agent 1's entry at the committed µs.
+        assert_eq!(state["window"].as_array().map(Vec::len), Some(3), "{state}");
         // Indexed late: one before the old ceiling's window, one inside it at the same µs.
         items.lock().unwrap().push((3, ceiling));
         items.lock().unwrap().push((4, ceiling + 9 * S));
@@ -418,8 +302,8 @@ mod tests {
             1,
         );
         let sel = Harness::selection("agent_timeline", None);
-        let mut t = Timeline::new(0, &sel, live_edge::Edge::at(10_000)).unwrap();
-        let err = paging::run(&h.ctx, &mut t).await.unwrap_err().to_string();
+        let read = export::read_at(&h.ctx, Timeline, vec![sel], Edge::at(10_000)).await;
+        let err = read.unwrap_err().to_string();
         assert!(err.contains(PATH), "{err}");
         assert_eq!(h.records("agent_timeline").len(), 1000, "each item once");
         assert!(h.ctx.fetch.requests() <= 3, "{}", h.ctx.fetch.requests());

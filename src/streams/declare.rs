@@ -67,7 +67,7 @@ pub(crate) use since_id_stream;
 /// `export_stream!(stream name, API path, key of the item array, record type)`.
 macro_rules! export_stream {
     ($stream:literal, $path:literal, $items:literal, $record:ty) => {
-        static EXPORT: $crate::paging::export::Export = $crate::paging::export::Export {
+        static EXPORT: $crate::paging::export::flat::Flat = $crate::paging::export::flat::Flat {
             path: $path,
             items: $items,
         };
@@ -80,10 +80,9 @@ macro_rules! export_stream {
                 $crate::schema::record_schema::<$record>,
             )];
 
-        $crate::streams::declare::single_stream_resource!(|ctx, sel| $crate::paging::export::read(
-            &ctx, sel, &EXPORT
-        )
-        .await);
+        $crate::streams::declare::single_stream_resource!(|ctx, sel| {
+            $crate::paging::export::read(&ctx, &EXPORT, vec![sel]).await
+        });
     };
 }
 pub(crate) use export_stream;

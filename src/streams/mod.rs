@@ -7,6 +7,8 @@
 //! name on one line of the `registry!` list.
 
 mod declare;
+#[cfg(test)]
+mod position_rule;
 
 use std::future::Future;
 use std::pin::Pin;

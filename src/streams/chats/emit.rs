@@ -6,22 +6,24 @@
 use serde_json::value::RawValue;
 
 use super::page::Chat;
-use super::{Member, Part, PATH};
+use super::{Part, PATH};
+use crate::paging::driver::Selection;
 use crate::error::Error;
 use crate::protocol::output::Writer;
 use crate::records::decode;
 use crate::records::normalize::Sink;
 
-/// Emits the records of `member`'s part of `chat`; `typed` holds the page's typed chats.
+/// Emits the records of `part` of `chat` to `sel`; `typed` holds the page's typed chats.
 pub fn emit(
     out: &mut Writer<'_>,
-    member: &Member,
+    sel: &Selection,
+    part: Part,
     chat: &Chat<'_>,
     typed: &Sink,
     emitted_at: i64,
 ) -> Result<(), Error> {
-    let tracker = &member.sel.tracker;
-    if member.part == Part::Chat {
+    let tracker = &sel.tracker;
+    if part == Part::Chat {
         let Some(record) = &chat.record else {
             return Err(Error::Internal("a chat was read without its record".into()));
         };
@@ -33,7 +35,7 @@ pub fn emit(
         let data = typed.pieces(record.raw.as_bytes(), patches);
         return tracker.record_typed(out, data, changes, chat.bytes, emitted_at);
     }
-    let Some(children) = chat.children(member.part).filter(|c| c.trim() != "null") else {
+    let Some(children) = chat.children(part).filter(|c| c.trim() != "null") else {
         return Ok(());
     };
     let items: Vec<&RawValue> = decode(PATH, children.as_bytes())?;

@@ -1,63 +1,31 @@
 //! The chats family: `chats` and its child streams `chat_history`, `chat_webpath`,
 //! `chat_engagements` and `chat_conversions`, all read from one pass over the incremental chat
-//! export (no extra requests for the children).
+//! export (no extra requests for the children), by the export engine
+//! ([`crate::paging::export`]): this module only says how a page looks and what a chat emits.
 //!
 //! The export is ordered by (`update_timestamp` second, chat id) and paged with the cursor pair
-//! (`start_time`, `start_id`) taken from the highest chat of each page, so any number of chats
-//! sharing one second crosses page boundaries without loss or repeats. A page with fewer than
-//! `limit` chats is the last (`next_page` is always present and means nothing).
-//!
-//! ```text
-//!  read (orchestrator) ── spawns ──▶ worker = pager::run(SlicePager for slice i)   × N
-//!    │  waits on `more` (Notify) and on the JoinSet      │ plan ▶ fetch ▶ parse ▶ emit ▶ commit
-//!    │  Progress::plan: probes once, then splits         │
-//!    ▼                                                   ▼
-//!  Progress (Mutex): slices, per-member windows ◀── parse: registers `fetched` and the page's
-//!                                                   density sample, reads `end`
-//!  Output   (Mutex): RECORDs + STATE of a page  ◀── emit/commit: Output lock, then Progress lock
-//! ```
-//!
-//! Locks are taken in one order: the output lock, then the progress lock (parse and the
-//! scheduler take the progress lock alone). A lone slice (`backfill_concurrency` 1) prefetches
-//! its next page as soon as the current page is parsed; parallel slices overlap their requests
-//! instead. A prefetched request is a task aborted when its slice ends, and the orchestrator
-//! aborts every worker when the stream ends or fails, so no request outlives its stream.
-//!
-//! A backfill starts as one slice. When the API proves slow (a quarter second or more per
-//! page), the planner ([`plan`](crate::paging::plan)) fills `backfill_concurrency` workers from the data the pages
-//! showed: once, right after the first page, it probes the range that page does not reach at a
-//! few equal time quantiles (each probe is a new slice whose first page is real data, or an
-//! empty page that closes the range past the last chat), then, whenever a worker is free, it
-//! cuts the slice expected to hold the most chats (its last page's density times the time it
-//! has left) a few pages ahead of what it fetched. A member's state is its coverage (a
-//! frontier plus the ranges finished beyond it) and its live window (see [`state`] and
-//! [`live_edge`](crate::paging::live_edge)): nothing past the export ceiling is committed, and
-//! chats emitted past it are remembered so the next sync, which reads them again, emits only
-//! what is new or changed there.
+//! (`start_time`, `start_id`), so any number of chats sharing one second crosses page
+//! boundaries without loss or repeats. A page with fewer than `limit` chats is the last
+//! (`next_page` is always present and means nothing). A chat's version is its
+//! `update_timestamp` in µs: an updated chat comes back, and is emitted again.
 
 mod emit;
 mod page;
-mod pager;
 pub mod records;
-pub mod state;
 mod walk;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::Mutex;
 
-use tokio::sync::Notify;
-
-use crate::paging::coverage::Coverage;
-use crate::paging::driver::{Ctx, Outcome, Selection};
-use crate::paging::live_edge::Edge;
-use crate::records::normalize::Sink;
 use super::{Resource, StreamInfo};
-use crate::paging::Fetch;
-use crate::schema::record_schema;
 use crate::error::Error;
-use crate::protocol::{AirbyteMessage, LogLevel};
-use crate::paging::plan::{Progress, Slice};
+use crate::paging::coverage::Position;
+use crate::paging::driver::{Ctx, Outcome, Selection};
+use crate::paging::export::{self, Export, ItemRef, Items, Target};
+use crate::paging::Fetch;
+use crate::protocol::output::Writer;
+use crate::records::normalize::Sink;
+use crate::schema::record_schema;
+use page::{Needs, Page};
 
 pub const PATH: &str = "incremental/chats";
 /// The export's maximum (and default) page size.
@@ -73,155 +41,108 @@ pub enum Part {
     Conversions,
 }
 
-/// One selected stream of the family.
-#[derive(Clone)]
-pub struct Member {
-    pub sel: Selection,
-    pub part: Part,
-}
-
-/// What the workers of one read share.
-struct Shared {
-    members: Vec<Member>,
-    /// Per member: what it committed before this sync.
-    inputs: Vec<Coverage>,
-    progress: Mutex<Progress>,
-    concurrency: usize,
-    edge: Edge,
-    /// Set once a page takes longer than [`SLOW_PAGE`]: from then on up to `concurrency` slices
-    /// run at once (before, at most [`FAST_SLICES`]).
-    slow: AtomicBool,
-    /// Wakes the scheduler after each page: a slice may now be worth splitting.
-    more: Notify,
-    /// Chats without an id, skipped.
-    without_id: AtomicU64,
-    /// Typed-record buffers of pages already emitted, reused (one page is several MB).
+/// The chat export for the selected members: what each needs, and the typed-record buffers of
+/// pages already emitted, reused (one page is several MB).
+pub struct Chats {
+    parts: Vec<Part>,
+    needs: Needs,
     sinks: Mutex<Vec<Sink>>,
+    /// The most buffers kept: one per slice that may run.
+    keep: usize,
 }
 
-impl Shared {
-    /// A typed-record buffer for the next page.
-    fn take_sink(&self) -> Sink {
-        let mut pool = self.sinks.lock().unwrap_or_else(|p| p.into_inner());
-        pool.pop().unwrap_or_default()
-    }
-
-    /// Keeps a page's buffer for a later page (at most one per slice running).
-    fn return_sink(&self, sink: Sink) {
-        let mut pool = self.sinks.lock().unwrap_or_else(|p| p.into_inner());
-        if pool.len() < self.concurrency {
-            pool.push(sink);
+impl Chats {
+    pub fn new(parts: Vec<Part>, keep: usize) -> Self {
+        Self {
+            needs: Needs::of(parts.iter().copied()),
+            parts,
+            sinks: Mutex::new(Vec::new()),
+            keep,
         }
     }
 
-    /// How many slices should run now.
-    fn target_workers(&self) -> usize {
-        if self.slow.load(Ordering::Relaxed) {
-            self.concurrency
-        } else {
-            self.concurrency.min(FAST_SLICES)
-        }
+    fn pool(&self) -> std::sync::MutexGuard<'_, Vec<Sink>> {
+        self.sinks.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// Slices run at once while the API answers quickly: two keep both the API and the parser busy
-/// with two pages in memory (measured on 2 cores: 100,000 chats in 0.95 s against 1.8 s for one
-/// slice; four were no faster and held 4 MB more).
-const FAST_SLICES: usize = 2;
+impl Items for Page<'_> {
+    fn count(&self) -> usize {
+        self.chats.len()
+    }
+    fn item(&self, i: usize) -> ItemRef<'_> {
+        let chat = &self.chats[i];
+        ItemRef {
+            key: &chat.id,
+            pos: chat.pos.as_ref(),
+            version: chat.version,
+        }
+    }
+    fn full(&self) -> bool {
+        self.full
+    }
+    fn without_key(&self) -> u64 {
+        self.without_id
+    }
+}
 
-/// A page answered slower than this lets the backfill use `backfill_concurrency` slices: the
-/// API's latency, not the machine, is then the limit.
-const SLOW_PAGE: Duration = Duration::from_millis(250);
+impl Export for Chats {
+    type Page<'b> = Page<'b>;
+    type Slice = ();
 
-fn lock(m: &Mutex<Progress>) -> MutexGuard<'_, Progress> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    fn path(&self) -> &'static str {
+        PATH
+    }
+    fn unit(&self) -> i64 {
+        1
+    }
+    fn cursor_field(&self) -> &'static str {
+        "update_timestamp"
+    }
+    fn query(&self, at: &Position) -> Vec<(&'static str, String)> {
+        let mut query = vec![
+            ("fields", "chats(*)".to_owned()),
+            ("limit", LIMIT.to_string()),
+            ("start_time", at.secs.to_string()),
+        ];
+        if !at.id.is_empty() {
+            query.push(("start_id", at.id.clone()));
+        }
+        query
+    }
+    fn parse<'b>(&self, body: &'b [u8]) -> Result<Page<'b>, Error> {
+        let sink = self.pool().pop().unwrap_or_default();
+        page::parse(body, self.needs, sink)
+    }
+    fn slice(&self, _: &Position, _: Vec<String>) {}
+    fn emit(
+        &self,
+        page: &Page<'_>,
+        i: usize,
+        to: Target<'_>,
+        _: &mut (),
+        out: &mut Writer<'_>,
+    ) -> Result<(), Error> {
+        let (Some(chat), Some(part)) = (page.chats.get(i), self.parts.get(to.member)) else {
+            return Ok(());
+        };
+        emit::emit(out, to.sel, *part, chat, &page.typed, to.emitted_at)
+    }
+    fn recycle(&self, page: Page<'_>) {
+        let mut pool = self.pool();
+        if pool.len() < self.keep {
+            pool.push(page.typed);
+        }
+    }
+    fn without_key_warning(&self, _: &str, n: u64) -> String {
+        format!("{PATH} returned {n} chat(s) without an id; they were skipped (a chat without an id cannot be keyed or resumed). Report it to Zendesk if it persists.")
+    }
 }
 
 /// Reads the selected members of the family in one pass over the export.
-pub async fn read<F: Fetch>(ctx: &Ctx<F>, members: &[Member]) -> Result<Outcome, Error> {
-    read_at(ctx, members, Edge::now()).await
-}
-
-/// [`read`] with the live edge fixed by the caller (tests).
-async fn read_at<F: Fetch>(ctx: &Ctx<F>, members: &[Member], edge: Edge) -> Result<Outcome, Error> {
-    let start_secs = ctx.start_date.timestamp();
-    let (inputs, windows): (Vec<_>, Vec<_>) = members
-        .iter()
-        .map(|m| state::resume(&m.sel, start_secs))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .unzip();
-    let Some(lowest) = inputs.iter().map(|c| c.frontier.clone()).min() else {
-        return Ok(Outcome::Done);
-    };
-    let shared = Arc::new(Shared {
-        members: members.to_vec(),
-        inputs,
-        progress: Mutex::new(Progress::new(vec![Slice::new(lowest, None)], windows)),
-        concurrency: ctx.concurrency.max(1),
-        edge,
-        slow: AtomicBool::new(false),
-        more: Notify::new(),
-        without_id: AtomicU64::new(0),
-        sinks: Mutex::new(Vec::new()),
-    });
-    let outcome = orchestrate(ctx, &shared).await;
-    warn_without_id(ctx, &shared)?;
-    outcome
-}
-
-/// Runs slice workers until every slice is done; splits when a worker may be added.
-async fn orchestrate<F: Fetch>(ctx: &Ctx<F>, shared: &Arc<Shared>) -> Result<Outcome, Error> {
-    let mut workers = tokio::task::JoinSet::new();
-    workers.spawn(worker(ctx.clone(), shared.clone(), 0));
-    loop {
-        tokio::select! {
-            joined = workers.join_next() => {
-                let Some(joined) = joined else { return Ok(Outcome::Done) };
-                match joined {
-                    Err(e) => return Err(Error::Internal(format!("a chat export worker failed: {e}"))),
-                    Ok(Err(e)) => return Err(e),
-                    Ok(Ok(Some(unavailable))) => return Ok(unavailable),
-                    Ok(Ok(None)) => {}
-                }
-            }
-            _ = shared.more.notified() => {}
-        }
-        let free = shared.target_workers().saturating_sub(workers.len());
-        if free > 0 {
-            let new = lock(&shared.progress).plan(shared.edge.ceiling_secs, free);
-            for index in new {
-                workers.spawn(worker(ctx.clone(), shared.clone(), index));
-            }
-        }
-    }
-}
-
-/// One slice: `Some(outcome)` when the endpoint is unavailable.
-async fn worker<F: Fetch>(
-    ctx: Ctx<F>,
-    shared: Arc<Shared>,
-    index: usize,
-) -> Result<Option<Outcome>, Error> {
-    let mut pager = pager::SlicePager::new(shared, index);
-    match crate::paging::pager::run(&ctx, &mut pager).await? {
-        Outcome::Done => Ok(None),
-        unavailable => Ok(Some(unavailable)),
-    }
-}
-
-/// The one warning about chats without an id.
-fn warn_without_id<F>(ctx: &Ctx<F>, shared: &Shared) -> Result<(), Error> {
-    let n = shared.without_id.load(Ordering::Relaxed);
-    if n == 0 {
-        return Ok(());
-    }
-    let msg = format!(
-        "{PATH} returned {n} chat(s) without an id; they were skipped (a chat without an id cannot be keyed or resumed). Report it to Zendesk if it persists."
-    );
-    tracing::warn!("{msg}");
-    ctx.output.emit(&AirbyteMessage::log(LogLevel::Warn, msg))?;
-    Ok(())
+pub async fn read<F: Fetch>(ctx: &Ctx<F>, members: Vec<(Selection, Part)>) -> Result<Outcome, Error> {
+    let (sels, parts): (Vec<_>, Vec<_>) = members.into_iter().unzip();
+    export::read(ctx, Chats::new(parts, ctx.concurrency.max(1)), sels).await
 }
 
 /// The family's streams: `chats` and its children, all from one export pass.
@@ -248,9 +169,10 @@ fn part_of(stream: &str) -> Result<Part, Error> {
 async fn read_family<F: Fetch>(ctx: Ctx<F>, selections: Vec<Selection>) -> Result<Outcome, Error> {
     let members = selections
         .into_iter()
-        .map(|sel| Ok(Member { part: part_of(sel.name)?, sel }))
+        .map(|sel| Ok((part_of(sel.name)?, sel)))
+        .map(|r| r.map(|(part, sel)| (sel, part)))
         .collect::<Result<Vec<_>, Error>>()?;
-    read(&ctx, &members).await
+    read(&ctx, members).await
 }
 
 pub fn resource<F: Fetch>() -> Resource<F> {

@@ -101,10 +101,6 @@ pub struct Page<'a> {
     pub full: bool,
     /// Chats that had no id (skipped).
     pub without_id: u64,
-    /// The highest position on the page: the next request's cursor.
-    pub max: Option<Position>,
-    /// The slice's end when the page arrived (filled by the slice reader).
-    pub end: Option<i64>,
     /// The typed `chats` records of the page, one after another.
     pub typed: Sink,
 }
@@ -149,8 +145,6 @@ impl Page<'_> {
             chats: Vec::with_capacity(LIMIT as usize),
             full: false,
             without_id: 0,
-            max: None,
-            end: None,
             typed,
         };
         if needs.record {
@@ -162,7 +156,6 @@ impl Page<'_> {
     pub(super) fn finish(&mut self, count: Option<u64>) {
         let seen = self.chats.len() as u64 + self.without_id;
         self.full = count.unwrap_or(seen) >= u64::from(LIMIT) && seen > 0;
-        self.max = self.chats.iter().filter_map(|c| c.pos.clone()).max();
     }
 }
 
@@ -373,7 +366,8 @@ mod tests {
             let page = parse(body, needs, Sink::default()).unwrap();
             assert_eq!(page.chats.len(), 2);
             assert_eq!(page.without_id, 1);
-            assert_eq!(page.max.unwrap().id, "a");
+            let max = page.chats.iter().filter_map(|c| c.pos.clone()).max();
+            assert_eq!(max.unwrap().id, "a");
             assert!(page.chats[1].pos.is_none());
             assert!(!page.full);
         }

@@ -40,10 +40,9 @@ fn summary(page: &Page<'_>) -> String {
         })
         .collect();
     format!(
-        "full={} without_id={} max={:?}\n{}",
+        "full={} without_id={}\n{}",
         page.full,
         page.without_id,
-        page.max,
         chats.join("\n")
     )
 }
