@@ -12,7 +12,8 @@
 //! the ceiling until its time has passed: emitted once, warned about once per sync, never
 //! moving the state.
 //!
-//! State: `{"timestamp": "2024-06-15T12:00:00Z", "start_id": "...", "window": [["id", 1718452800]]}`.
+//! State: `{"timestamp": "2024-06-15T12:00:00Z", "start_id": "...", "window": [["id", 1718452800]]}`;
+//! the wrapped, per-partition and CDK date-range forms resume too (see [`saved`]).
 
 use std::collections::BTreeSet;
 
@@ -21,15 +22,16 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::coverage::Position;
-use super::cursor::{iso_to_secs, secs_to_iso, value_to_secs};
+use super::cursor::{iso_to_secs, secs_to_iso, value_to_micros, value_to_secs};
 use super::driver::{unreadable_state, Ctx, Outcome, Selection};
 use super::live_edge::{self, Edge, MAX_WINDOW};
 use super::pager::{self as paging, Pager};
+use super::saved::{self, Form};
 use super::tracker::count;
 use super::Fetch;
 use crate::error::Error;
 use crate::protocol::output::Writer;
-use crate::protocol::{AirbyteMessage, LogLevel};
+use crate::protocol::{AirbyteMessage, LogLevel, Output};
 use crate::records::decode;
 
 /// The export's maximum page size.
@@ -47,7 +49,8 @@ pub async fn read<F: Fetch>(
     sel: Selection,
     export: &'static Export,
 ) -> Result<Outcome, Error> {
-    let mut pager = TimeId::new(sel, export, ctx.start_date.timestamp(), Edge::now())?;
+    let start = ctx.start_date.timestamp();
+    let mut pager = TimeId::new(sel, export, start, Edge::now(), &ctx.output)?;
     let outcome = paging::run(ctx, &mut pager).await;
     pager.report(ctx)?;
     outcome
@@ -74,8 +77,14 @@ struct Item<'a> {
 }
 
 impl TimeId {
-    fn new(sel: Selection, export: &'static Export, start: i64, edge: Edge) -> Result<Self, Error> {
-        let (committed, seen_before) = resume(&sel, start)?;
+    fn new(
+        sel: Selection,
+        export: &'static Export,
+        start: i64,
+        edge: Edge,
+        out: &Output,
+    ) -> Result<Self, Error> {
+        let (committed, seen_before) = resume(&sel, start, out)?;
         Ok(Self {
             sel,
             export,
@@ -132,10 +141,23 @@ impl TimeId {
     }
 }
 
+/// The exports' own state form.
+const FORM: Form = Form {
+    key: "timestamp",
+    accepted:
+        "ours, {\"timestamp\": \"2024-06-15T12:00:00Z\", \"start_id\": \"...\", \"window\": [...]}",
+    date_range: true,
+    order: value_to_micros,
+};
+
 /// Where a saved state resumes, and the pairs it saw beyond its ceiling.
-fn resume(sel: &Selection, start: i64) -> Result<(Position, BTreeSet<(String, i64)>), Error> {
+fn resume(
+    sel: &Selection,
+    start: i64,
+    out: &Output,
+) -> Result<(Position, BTreeSet<(String, i64)>), Error> {
     let from_start = Position::start_of(start);
-    let Some(state) = sel.resume_state() else {
+    let Some(state) = saved::own_form(sel, &FORM, out)? else {
         return Ok((from_start, BTreeSet::new()));
     };
     let secs = match state.get("timestamp") {
@@ -268,5 +290,7 @@ fn place(path: &str, raw: &RawValue) -> Result<Option<Position>, Error> {
     Ok(secs.map(|secs| Position { secs, id }))
 }
 
+#[cfg(test)]
+mod saved_tests;
 #[cfg(test)]
 mod tests;

@@ -24,6 +24,8 @@ use crate::paging::driver::{Ctx, Outcome, Selection};
 use crate::records::typed::TimelineKeys;
 use crate::paging::live_edge::{self, MAX_WINDOW};
 use crate::paging::pager::{self as paging, Pager};
+use crate::paging::saved::{self, Form};
+use crate::protocol::Output;
 use super::StreamInfo;
 use crate::paging::Fetch;
 use crate::error::Error;
@@ -91,8 +93,16 @@ struct Saved {
     window: BTreeSet<(String, i64)>,
 }
 
-fn parse_state(sel: &Selection) -> Result<Saved, Error> {
-    let Some(state) = sel.resume_state() else {
+/// The stream's own state form.
+const FORM: Form = Form {
+    key: "start_time",
+    accepted: "ours, {\"start_time\": \"2024-06-15T12:00:00.000000Z\", \"agent_ids_at_start_time\": [...], \"window\": [...]}, and the certified connector's {\"start_time\": \"1718452800000000\"} (epoch microseconds)",
+    date_range: true,
+    order: value_to_micros,
+};
+
+fn parse_state(sel: &Selection, out: &Output) -> Result<Saved, Error> {
+    let Some(state) = saved::own_form(sel, &FORM, out)? else {
         return Ok(Saved::default());
     };
     let Some(v) = state.get("start_time").filter(|v| !v.is_null()) else {
@@ -143,8 +153,13 @@ struct Timeline<'s> {
 }
 
 impl<'s> Timeline<'s> {
-    fn new(ctx_start_us: i64, sel: &'s Selection, edge: live_edge::Edge) -> Result<Self, Error> {
-        let saved = parse_state(sel)?;
+    fn new(
+        ctx_start_us: i64,
+        sel: &'s Selection,
+        edge: live_edge::Edge,
+        out: &Output,
+    ) -> Result<Self, Error> {
+        let saved = parse_state(sel, out)?;
         let (floor, boundary, agents) = match saved.micros {
             Some(us) if us >= ctx_start_us => (us, us, saved.agents.unwrap_or_default()),
             _ => (ctx_start_us, i64::MIN, BTreeSet::new()),
@@ -287,7 +302,7 @@ impl Pager for Timeline<'_> {
 /// Reads the stream.
 pub async fn read<F: Fetch>(ctx: &Ctx<F>, sel: &Selection) -> Result<Outcome, Error> {
     let edge = live_edge::Edge::now();
-    let mut timeline = Timeline::new(ctx.start_date.timestamp_micros(), sel, edge)?;
+    let mut timeline = Timeline::new(ctx.start_date.timestamp_micros(), sel, edge, &ctx.output)?;
     paging::run(ctx, &mut timeline).await
 }
 
@@ -337,7 +352,7 @@ mod tests {
     ) -> (Vec<Value>, Value, Harness) {
         let h = Harness::new(export(items.clone(), 3), 0, 1);
         let sel = Harness::selection("agent_timeline", state);
-        let mut t = Timeline::new(0, &sel, live_edge::Edge::at(now)).unwrap();
+        let mut t = Timeline::new(0, &sel, live_edge::Edge::at(now), &h.ctx.output).unwrap();
         assert_eq!(paging::run(&h.ctx, &mut t).await.unwrap(), Outcome::Done);
         let states = h.states("agent_timeline");
         let last = states.last().cloned().unwrap_or(Value::Null);
@@ -418,10 +433,12 @@ mod tests {
             1,
         );
         let sel = Harness::selection("agent_timeline", None);
-        let mut t = Timeline::new(0, &sel, live_edge::Edge::at(10_000)).unwrap();
+        let mut t = Timeline::new(0, &sel, live_edge::Edge::at(10_000), &h.ctx.output).unwrap();
         let err = paging::run(&h.ctx, &mut t).await.unwrap_err().to_string();
         assert!(err.contains(PATH), "{err}");
         assert_eq!(h.records("agent_timeline").len(), 1000, "each item once");
         assert!(h.ctx.fetch.requests() <= 3, "{}", h.ctx.fetch.requests());
     }
 }
+#[cfg(test)]
+mod saved_tests;

@@ -147,7 +147,7 @@ async fn read_at<F: Fetch>(ctx: &Ctx<F>, members: &[Member], edge: Edge) -> Resu
     let start_secs = ctx.start_date.timestamp();
     let (inputs, windows): (Vec<_>, Vec<_>) = members
         .iter()
-        .map(|m| state::resume(&m.sel, start_secs))
+        .map(|m| state::resume(&m.sel, start_secs, &ctx.output))
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .unzip();
