@@ -2,6 +2,14 @@
 //! and `limit`, ascending by id, until an empty page; STATE `{"id": <last id>}` after every page.
 //! A record without an integer id cannot be placed on the cursor: it is not emitted, and one
 //! warning per stream says how many there were, wherever in a page they sat.
+//!
+//! A record with an id below the request's `since_id` is a repeat only when this sync emitted
+//! it already. Otherwise nothing proves that a destination has it (the saved `id` is only the
+//! highest id an earlier sync emitted, and the API may send records below `since_id`): it is
+//! emitted (a destination deduplicating on `id` keeps one copy), never dropped, and one warning
+//! per stream counts them. It does not move the cursor.
+
+use std::collections::HashSet;
 
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -35,8 +43,12 @@ pub struct SinceId {
     last_id: Option<i64>,
     /// The saved state in its own form, committed again while no record moves it.
     saved: Option<Value>,
+    /// Every id this sync emitted: a record below `since_id` is a repeat only if it is here.
+    emitted: HashSet<i64>,
     /// Records skipped for want of an integer id.
     without_id: u64,
+    /// Records below `since_id` that this sync had not emitted, emitted.
+    below_since: u64,
 }
 
 impl SinceId {
@@ -62,8 +74,30 @@ impl SinceId {
             items,
             last_id,
             saved,
+            emitted: HashSet::new(),
             without_id: 0,
+            below_since: 0,
         })
+    }
+
+    /// The stream's warnings: records without an id, records below `since_id`.
+    fn warnings(&self) -> Vec<String> {
+        let name = self.sel.name;
+        let mut warnings = Vec::new();
+        if self.without_id > 0 {
+            warnings.push(format!(
+                "Stream {name}: {} without an integer id were not emitted (the id is the stream's cursor and key).",
+                super::tracker::count(self.without_id, "record", "records")
+            ));
+        }
+        if self.below_since > 0 {
+            warnings.push(format!(
+                "Stream {name}: {} returned {} with an id below the requested since_id that this sync had not emitted; they were emitted, as nothing proves an earlier sync did (a destination deduplicating on id keeps one copy).",
+                self.path,
+                super::tracker::count(self.below_since, "record", "records")
+            ));
+        }
+        warnings
     }
 }
 
@@ -77,12 +111,7 @@ pub async fn read<F: Fetch>(
 ) -> Result<Outcome, Error> {
     let mut pager = SinceId::new(sel, path, limit, items, &ctx.output)?;
     let outcome = paging::run(ctx, &mut pager).await;
-    if pager.without_id > 0 {
-        let why = format!(
-            "Stream {}: {} without an integer id were not emitted (the id is the stream's cursor and key).",
-            pager.sel.name,
-            super::tracker::count(pager.without_id, "record", "records")
-        );
+    for why in pager.warnings() {
         tracing::warn!("{why}");
         ctx.output.emit(&AirbyteMessage::log(LogLevel::Warn, why))?;
     }
@@ -133,15 +162,20 @@ impl Pager for SinceId {
         let emitted_at = crate::protocol::now_millis();
         let mut fresh = 0;
         for (id, raw) in page {
-            match id {
-                None => self.without_id += 1,
-                Some(id) if id >= *since => {
-                    self.sel.tracker.record(out, raw, emitted_at)?;
-                    self.last_id = Some(self.last_id.map_or(id, |m| m.max(id)));
-                    fresh += 1;
-                }
-                Some(_) => {} // the API repeated an id before since_id: already emitted
+            let Some(id) = id else {
+                self.without_id += 1;
+                continue;
+            };
+            if id >= *since {
+                fresh += 1;
+            } else if self.emitted.contains(&id) {
+                continue; // a repeat of a record this sync emitted
+            } else {
+                self.below_since += 1;
             }
+            self.sel.tracker.record(out, raw, emitted_at)?;
+            self.emitted.insert(id);
+            self.last_id = Some(self.last_id.map_or(id, |m| m.max(id)));
         }
         Ok(fresh)
     }
@@ -273,6 +307,30 @@ mod tests {
             .iter()
             .map(|r| r["id"].as_i64().unwrap())
             .collect()
+    }
+
+    #[tokio::test]
+    async fn records_below_since_id_never_emitted_are_emitted_and_warned_about_once() {
+        let h = Harness::new(below_since(3, true), 0, 1);
+        let sel = Harness::selection("agents", Some(json!({"id": 5})));
+        read(&h.ctx, sel, "agents", 5, items).await.unwrap();
+        assert_eq!(ids(&h, "agents"), vec![3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(h.states("agents").last().unwrap(), &json!({"id": 10}));
+        assert_eq!(
+            h.warnings(),
+            vec!["Stream agents: agents returned 3 records with an id below the requested since_id that this sync had not emitted; they were emitted, as nothing proves an earlier sync did (a destination deduplicating on id keeps one copy)."]
+        );
+    }
+
+    #[tokio::test]
+    async fn repeats_of_records_this_sync_emitted_are_not_emitted_again() {
+        // Every page repeats the 2 ids before since_id: emitted on the page before.
+        let h = Harness::new(below_since(2, false), 0, 1);
+        read(&h.ctx, Harness::selection("bans", None), "bans", 5, items)
+            .await
+            .unwrap();
+        assert_eq!(ids(&h, "bans"), (1..=10).collect::<Vec<_>>());
+        assert!(h.warnings().is_empty(), "{:?}", h.warnings());
     }
 
     #[tokio::test]
