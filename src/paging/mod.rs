@@ -6,7 +6,8 @@
 //! - [`simple`], [`since_id`], [`export`]: cursor strategies (one request, `since_id`, time + id);
 //! - [`plan`], [`coverage`]: the parallel backfill's time slices and what they committed;
 //! - [`live_edge`], [`cursor`]: the export ceiling and its window; cursor value forms;
-//! - [`driver`], [`tracker`]: the read context, selections, and per-stream bookkeeping.
+//! - [`driver`], [`tracker`]: the read context, selections, and per-stream bookkeeping;
+//! - [`saved`]: saved states in other tools' forms, brought to each reader's own form.
 
 pub mod coverage;
 pub mod cursor;
@@ -15,6 +16,7 @@ pub mod export;
 pub mod live_edge;
 pub mod pager;
 pub mod plan;
+pub mod saved;
 #[cfg(test)]
 pub mod scripted;
 pub mod simple;

@@ -113,6 +113,9 @@ impl Export for Timeline {
     fn cursor_field(&self) -> &'static str {
         "start_time"
     }
+    fn accepted(&self) -> &'static str {
+        "ours, {\"start_time\": \"2024-06-15T12:00:00.000000Z\", \"window\": [...]} (older: with \"agent_ids_at_start_time\": [...]), and the certified connector's {\"start_time\": \"1718452800000000\"} (epoch microseconds)"
+    }
     fn query(&self, at: &Position) -> Vec<(&'static str, String)> {
         vec![
             ("fields", "agent_timeline(*)".to_owned()),
@@ -309,3 +312,5 @@ mod tests {
         assert!(h.ctx.fetch.requests() <= 3, "{}", h.ctx.fetch.requests());
     }
 }
+#[cfg(test)]
+mod saved_tests;

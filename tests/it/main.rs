@@ -10,4 +10,5 @@ mod live_edge;
 mod progress;
 mod read;
 mod resilience;
+mod saved_state;
 mod schemas;

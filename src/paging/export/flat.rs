@@ -65,6 +65,9 @@ impl Export for &'static Flat {
     fn cursor_field(&self) -> &'static str {
         "timestamp"
     }
+    fn accepted(&self) -> &'static str {
+        "ours, {\"timestamp\": \"2024-06-15T12:00:00Z\", \"start_id\": \"...\", \"done_ranges\": [...], \"window\": [...]}"
+    }
     fn query(&self, at: &Position) -> Vec<(&'static str, String)> {
         let mut query = vec![
             ("limit", EXPORT_LIMIT.to_string()),

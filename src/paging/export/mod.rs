@@ -36,8 +36,10 @@
 //!   past: the slice ends with a WARN naming the item, and its state stays where it was read.
 
 pub mod flat;
-mod saved;
+#[cfg(test)]
+mod saved_tests;
 mod slice;
+mod state;
 #[cfg(test)]
 mod tests;
 
@@ -55,7 +57,7 @@ use super::Fetch;
 use crate::error::Error;
 use crate::protocol::output::Writer;
 use crate::protocol::{AirbyteMessage, LogLevel};
-pub use saved::resume;
+pub use state::resume;
 
 /// Where an item is emitted: the `member`-th selection of the read.
 pub struct Target<'a> {
@@ -101,6 +103,8 @@ pub trait Export: Send + Sync + 'static {
     fn unit(&self) -> i64;
     /// The state's cursor field (`update_timestamp`, `start_time`, `timestamp`).
     fn cursor_field(&self) -> &'static str;
+    /// The state forms the export resumes from, as an error about an unknown form lists them.
+    fn accepted(&self) -> &'static str;
     /// The query of the request that starts at `at`.
     fn query(&self, at: &Position) -> Vec<(&'static str, String)>;
     /// Decodes a body.
@@ -189,7 +193,7 @@ pub(crate) async fn read_at<F: Fetch, K: Export>(
     let start = ctx.start_date.timestamp().saturating_mul(unit);
     let (inputs, windows): (Vec<_>, Vec<_>) = members
         .iter()
-        .map(|sel| resume(sel, start, kind.cursor_field(), unit))
+        .map(|sel| resume(sel, start, &kind, &ctx.output))
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .unzip();

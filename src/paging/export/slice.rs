@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{saved, Export, Items, Shared, Target, FAST_SLICES, SLOW_PAGE};
+use super::{state as saved, Export, Items, Shared, Target, FAST_SLICES, SLOW_PAGE};
 use crate::error::Error;
 use crate::paging::coverage::Position;
 use crate::paging::cursor::secs_to_iso;

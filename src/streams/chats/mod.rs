@@ -99,6 +99,9 @@ impl Export for Chats {
     fn cursor_field(&self) -> &'static str {
         "update_timestamp"
     }
+    fn accepted(&self) -> &'static str {
+        "ours, {\"update_timestamp\": \"2024-06-15T12:00:00Z\", \"start_id\": \"2406.123.abc\", \"done_ranges\": [...], \"window\": [...]}, and the certified connector's {\"update_timestamp\": \"1697795052\"}"
+    }
     fn query(&self, at: &Position) -> Vec<(&'static str, String)> {
         let mut query = vec![
             ("fields", "chats(*)".to_owned()),
@@ -186,3 +189,5 @@ pub fn resource<F: Fetch>() -> Resource<F> {
 mod tests;
 #[cfg(test)]
 mod page_tests;
+#[cfg(test)]
+mod saved_tests;

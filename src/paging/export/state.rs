@@ -23,18 +23,30 @@ use crate::paging::coverage::{Coverage, Position};
 use crate::paging::cursor::{micros_to_iso, secs_to_iso, value_to_micros};
 use crate::paging::driver::{unreadable_state, Selection};
 use crate::paging::live_edge::{self, Window};
+use crate::paging::saved::{own_form, Form};
+use crate::protocol::Output;
 
-/// What a member has already committed, in cursor units (`unit` per second).
-pub fn resume(
+/// What a member has already committed, in the export's cursor units; `start` is the config's
+/// `start_date` in those units. A saved state in another tool's form is brought to ours first
+/// ([`own_form`]).
+pub fn resume<K: Export>(
     sel: &Selection,
     start: i64,
-    field: &str,
-    unit: i64,
+    kind: &K,
+    out: &Output,
 ) -> Result<(Coverage, Window), Error> {
+    let (field, unit) = (kind.cursor_field(), kind.unit());
     let from_start = Position::start_of(start);
-    let Some(state) = sel.resume_state() else {
+    let form = Form {
+        key: field,
+        accepted: kind.accepted(),
+        date_range: true,
+        order: value_to_micros,
+    };
+    let Some(state) = own_form(sel, &form, out)? else {
         return Ok((Coverage::up_to(from_start), Window::new()));
     };
+    let state = state.as_ref();
     let Some(v) = state.get(field).filter(|v| !v.is_null()) else {
         return Ok((Coverage::up_to(from_start), Window::new()));
     };
@@ -137,14 +149,32 @@ mod tests {
     use super::*;
     use crate::paging::export::flat::Flat;
     use crate::paging::scripted::Harness;
+    use crate::streams::agent_timeline::Timeline;
+    use crate::streams::chats::{Chats, Part};
 
     static CONVERSIONS: Flat = Flat {
         path: "incremental/conversions",
         items: "conversions",
     };
 
-    fn resumed(stream: &'static str, state: Value, field: &str, unit: i64) -> (Coverage, Window) {
-        resume(&Harness::selection(stream, Some(state)), 0, field, unit).unwrap()
+    /// Resumes `stream` (read as `kind`) from `state`.
+    fn resumed<K: Export>(stream: &'static str, state: Value, kind: &K) -> (Coverage, Window) {
+        let h = Harness::new(
+            crate::paging::scripted::Scripted::new(|_, _| unreachable!()),
+            0,
+            1,
+        );
+        resume(
+            &Harness::selection(stream, Some(state)),
+            0,
+            kind,
+            &h.ctx.output,
+        )
+        .unwrap()
+    }
+
+    fn chats() -> Chats {
+        Chats::new(vec![Part::Chat], 1)
     }
 
     #[test]
@@ -163,17 +193,22 @@ mod tests {
             state["window"],
             json!([["x", "2023-11-14T22:21:40.250000Z"]])
         );
-        assert_eq!(resumed("conversions", state, "timestamp", 1), (c, w));
+        assert_eq!(resumed("conversions", state, &&CONVERSIONS), (c, w));
         for old in [
             json!({"update_timestamp": "1697795052"}),
             json!({"update_timestamp": "2023-10-20T09:44:12Z", "start_id": "c9"}),
         ] {
-            let (c, w) = resumed("chats", old, "update_timestamp", 1);
+            let (c, w) = resumed("chats", old, &chats());
             assert_eq!(c.frontier.secs, 1_697_795_052);
             assert!(w.is_empty());
         }
         let sel = Harness::selection("chats", Some(json!({"update_timestamp": []})));
-        let err = resume(&sel, 0, "update_timestamp", 1).unwrap_err();
+        let h = Harness::new(
+            crate::paging::scripted::Scripted::new(|_, _| unreachable!()),
+            0,
+            1,
+        );
+        let err = resume(&sel, 0, &chats(), &h.ctx.output).unwrap_err();
         assert!(err.to_string().contains("chats"), "{err}");
     }
 
@@ -184,7 +219,7 @@ mod tests {
             "agent_ids_at_start_time": ["7", 9],
             "window": [["3", "2024-02-09T13:20:00.000001Z"]]
         });
-        let (c, w) = resumed("agent_timeline", old, "start_time", 1_000_000);
+        let (c, w) = resumed("agent_timeline", old, &Timeline);
         let us = 1_707_484_336_817_973;
         assert_eq!(c, Coverage::up_to(Position::start_of(us)));
         let expected: Window = [("7", us), ("9", us), ("3", 1_707_484_800_000_001)]
@@ -196,8 +231,7 @@ mod tests {
         let (_, w) = resumed(
             "conversions",
             json!({"timestamp": "2024-01-01T00:00:00Z", "window": [["m", 1_704_067_260]]}),
-            "timestamp",
-            1,
+            &&CONVERSIONS,
         );
         assert!(w.contains(&("m".to_owned(), 1_704_067_260_000_000)));
     }
