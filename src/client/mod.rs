@@ -130,6 +130,11 @@ impl Client {
         })
     }
 
+    /// Tells `observer` when a `Retry-After` pauses every request and when requests resume.
+    pub fn observe_pauses(&self, observer: rate::PauseObserver) {
+        self.budget.observe(observer);
+    }
+
     /// GETs `path` (relative to the API base URL) and returns the body of a successful answer,
     /// sending a heartbeat LOG every 25 s while it waits.
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Bytes, Error> {

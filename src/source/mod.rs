@@ -4,6 +4,7 @@
 
 mod check;
 mod progress;
+mod rate_status;
 pub mod read;
 mod spec;
 pub mod writeback;

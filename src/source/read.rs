@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
-use super::progress;
+use super::{progress, rate_status};
 use crate::client::retry::RetryPolicy;
 use crate::client::Client;
 use crate::config::ValidConfig;
@@ -211,6 +211,7 @@ pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error>
             None,
         ))?;
     }
+    client.observe_pauses(rate_status::observer(trackers.clone(), out.clone()));
     let reporter = progress::spawn(trackers, client.clone(), out.clone());
     let summary = run_jobs(&ctx, jobs, &out).await;
     reporter.abort();

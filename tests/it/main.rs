@@ -8,6 +8,7 @@ mod fake_server;
 mod hardening;
 mod live_edge;
 mod progress;
+mod rate_status;
 mod read;
 mod resilience;
 mod schemas;
