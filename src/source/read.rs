@@ -66,16 +66,37 @@ fn load_state(path: Option<&Path>, out: &Output) -> Result<InputState, Error> {
     };
     let text = super::read_input(path, "state", Error::Input)?;
     let state = InputState::parse(&text).map_err(|e| Error::Input(e.to_string()))?;
-    if state.is_empty() {
-        out.emit(&AirbyteMessage::log(
-            LogLevel::Info,
-            format!(
-                "The state file {} holds no stream state; every stream starts from the beginning.",
-                path.display()
-            ),
-        ))?;
+    let note = state_note(path, &state);
+    if let Some(note) = note {
+        tracing::info!("{note}");
+        out.emit(&AirbyteMessage::log(LogLevel::Info, note))?;
     }
     Ok(state)
+}
+
+/// What the log says about a state file that is a sync's output, or holds no state.
+fn state_note(path: &Path, state: &InputState) -> Option<String> {
+    let file = path.display();
+    let skipped = state.skipped();
+    if skipped.is_empty() {
+        return state.is_empty().then(|| {
+            format!("The state file {file} holds no stream state; every stream starts from the beginning.")
+        });
+    }
+    let others: Vec<String> = skipped.iter().map(|(t, n)| format!("{n} {t}")).collect();
+    let using = if state.is_empty() {
+        "it has no STATE message, so every stream starts from the beginning".to_owned()
+    } else {
+        let n = state.len() as u64;
+        format!(
+            "using the last STATE of each stream ({})",
+            streams::tracker::count(n, "stream", "streams")
+        )
+    };
+    Some(format!(
+        "The state file {file} is a sync's output: {using}; its other messages are skipped ({}).",
+        others.join(", ")
+    ))
 }
 
 /// Checks the catalog's stream names: all known, none twice, at least one.

@@ -7,6 +7,7 @@ mod exports;
 mod fake_server;
 mod hardening;
 mod live_edge;
+mod messages;
 mod progress;
 mod rate_status;
 mod read;

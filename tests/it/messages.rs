@@ -1,0 +1,82 @@
+//! Messages a user can act on: each names the field or file, the value, and what to do.
+
+use serde_json::{json, Value};
+
+use crate::util::*;
+
+/// LOG messages of one level, in order.
+fn logs(run: &Run, level: &str) -> Vec<String> {
+    run.of_type("LOG")
+        .into_iter()
+        .filter(|m| m["log"]["level"] == level)
+        .map(|m| m["log"]["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// A whole sync's output, saved as is, is a valid `--state`: the last STATE of each stream
+/// is used (one INFO line says so) and the other messages are skipped.
+#[test]
+fn a_whole_sync_output_is_accepted_as_state() {
+    let sb = sandbox();
+    let cfg = config(&sb);
+    let cat = catalog(&["agents", "bans", "departments"], "incremental");
+    let first = run("read", &[("config", &cfg), ("catalog", &cat)]);
+    first.assert_ok();
+    let agents = first.records("agents").len();
+    assert!(agents > 0);
+    let again = run_raw(
+        "read",
+        &[
+            ("config", cfg.to_string()),
+            ("catalog", cat.to_string()),
+            ("state", first.stdout.clone()),
+        ],
+    );
+    again
+        .assert_ok()
+        .assert_bookkeeping(&["agents", "bans", "departments"]);
+    assert_eq!(
+        again.records("agents").len(),
+        0,
+        "agents resumed from the last STATE"
+    );
+    assert_eq!(again.last_state("agents"), first.last_state("agents"));
+    let notes: Vec<String> = logs(&again, "INFO")
+        .into_iter()
+        .filter(|m| m.contains("is a sync's output"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let note = &notes[0];
+    eprintln!("{note}");
+    assert!(note.contains("state.json"), "{note}");
+    assert!(
+        note.contains("using the last STATE of each stream (3 streams)"),
+        "{note}"
+    );
+    assert!(
+        note.contains(&format!("{} RECORD", first.of_type("RECORD").len())),
+        "{note}"
+    );
+    assert!(note.contains(" TRACE"), "{note}");
+}
+
+/// Other state files keep their errors: a file that is not a state nor a sync's output.
+#[test]
+fn a_state_file_of_another_kind_is_still_an_error() {
+    let sb = sandbox();
+    let bad = run(
+        "read",
+        &[
+            ("config", &config(&sb)),
+            ("catalog", &catalog(&["agents"], "incremental")),
+            ("state", &json!([{"type": "BOGUS"}])),
+        ],
+    );
+    let e: &Value = &bad.errors()[0]["trace"]["error"];
+    assert_eq!(e["failure_type"], "config_error");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("unknown state type \"BOGUS\"") && msg.contains("a whole sync's output"),
+        "{msg}"
+    );
+}
