@@ -80,3 +80,34 @@ fn a_state_file_of_another_kind_is_still_an_error() {
         "{msg}"
     );
 }
+
+/// `--help` of each command, as the binary prints it.
+fn help(command: &str) -> String {
+    let out = std::process::Command::new(BIN)
+        .args([command, "--help"])
+        .output()
+        .expect("connector runs");
+    assert!(out.status.success(), "{command} --help");
+    String::from_utf8(out.stdout).expect("UTF-8 help")
+}
+
+/// `--write-config-back` is offered only by the commands where it acts, and `check --help`
+/// says that a FAILED check exits 0 and how a script tests the status.
+#[test]
+fn help_shows_write_back_where_it_acts_and_checks_exit_status() {
+    for command in ["check", "read"] {
+        assert!(help(command).contains("--write-config-back"), "{command}");
+    }
+    for command in ["spec", "discover"] {
+        assert!(!help(command).contains("--write-config-back"), "{command}");
+    }
+    let check = help("check");
+    assert!(
+        check.contains("the exit status is 0 in both cases"),
+        "{check}"
+    );
+    assert!(
+        check.contains(r#"check --config config.json | grep -q '"status":"SUCCEEDED"'"#),
+        "{check}"
+    );
+}
