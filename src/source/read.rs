@@ -206,10 +206,7 @@ fn plan(
 
 /// Runs `read`.
 pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error> {
-    let config = super::load_config(opts.config)?;
-    for warning in &config.warnings {
-        out.emit(&AirbyteMessage::log(LogLevel::Warn, warning.clone()))?;
-    }
+    let config = super::load_config(opts.config, &out)?;
     let catalog = load_catalog(opts.catalog)?;
     let state = load_state(opts.state, &out)?;
     let jobs = plan(&catalog, &state, &config, &out)?;

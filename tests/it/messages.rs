@@ -111,3 +111,92 @@ fn help_shows_write_back_where_it_acts_and_checks_exit_status() {
         "{check}"
     );
 }
+
+/// The FAILED message of `check` with this config.
+fn check_failure(cfg: &Value) -> String {
+    let run = run("check", &[("config", cfg)]);
+    assert_eq!(run.code, 0);
+    let status = run.connection_status();
+    assert_eq!(status["status"], "FAILED", "{cfg}");
+    status["message"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A number given as text names the field, what it must be, the value, and the fix.
+#[test]
+fn a_wrongly_typed_field_is_named_with_its_value_and_what_it_must_be() {
+    let sb = sandbox();
+    let mut cfg = config(&sb);
+    cfg["requests_per_minute"] = json!("100");
+    let msg = check_failure(&cfg);
+    assert_eq!(
+        msg,
+        "`requests_per_minute` must be a whole number from 1 to 10000 (Zendesk allows 200 per minute), but the config gives the text \"100\": write it without quotes, as \"requests_per_minute\": 100."
+    );
+    let mut cfg = config(&sb);
+    cfg["credentials"]["access_token"] = json!(987654321);
+    let msg = check_failure(&cfg);
+    assert!(
+        msg.starts_with("`credentials.access_token` must be text in quotes"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("its value is not shown") && !msg.contains("987654321"),
+        "{msg}"
+    );
+}
+
+/// A mistyped required key: the missing-field error names the key that was probably meant.
+#[test]
+fn a_misspelt_required_key_is_pointed_out() {
+    let sb = sandbox();
+    let mut cfg = config(&sb);
+    let subdomain = cfg.as_object_mut().unwrap().remove("subdomain").unwrap();
+    cfg["subdomian"] = subdomain;
+    let msg = check_failure(&cfg);
+    assert!(
+        msg.starts_with("The config is missing the required field `subdomain`."),
+        "{msg}"
+    );
+    assert!(
+        msg.ends_with("Did you mean `subdomain` instead of `subdomian`?"),
+        "{msg}"
+    );
+}
+
+/// Unknown keys give one WARN naming each with the nearest known key, in check, discover and
+/// read; the platform's and the certified connector's keys stay silent.
+#[test]
+fn unknown_keys_are_warned_about_once_per_command() {
+    let sb = sandbox();
+    let mut cfg = config(&sb);
+    cfg["requests_per_minut"] = json!(100);
+    cfg["colour"] = json!("blue");
+    cfg["__injected_declarative_manifest"] = json!({});
+    cfg["access_token"] = json!("legacy-token-0001");
+    let cat = catalog(&["departments"], "full_refresh");
+    for (command, files) in [
+        ("check", vec![("config", &cfg)]),
+        ("discover", vec![("config", &cfg)]),
+        ("read", vec![("config", &cfg), ("catalog", &cat)]),
+    ] {
+        let run = run(command, &files);
+        assert_eq!(run.code, 0, "{command}: {}", run.stdout);
+        let warns = logs(&run, "WARN");
+        assert_eq!(warns.len(), 1, "{command}: {warns:?}");
+        let w = &warns[0];
+        assert!(
+            w.contains("`requests_per_minut` (did you mean `requests_per_minute`?)"),
+            "{w}"
+        );
+        assert!(
+            w.contains("`colour`") && w.contains("which it ignores"),
+            "{w}"
+        );
+        assert!(
+            !w.contains("__injected") && !w.contains("access_token"),
+            "{w}"
+        );
+    }
+    let quiet = run("discover", &[("config", &config(&sb))]);
+    assert!(logs(&quiet, "WARN").is_empty(), "{}", quiet.stdout);
+}
