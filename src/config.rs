@@ -143,6 +143,8 @@ pub struct ValidConfig {
     pub backfill_concurrency: u32,
     pub base_url: Url,
     pub token_url: Url,
+    /// What to check when the API answers 404, if `base_url` was given: the form it must have.
+    pub not_found_advice: Option<String>,
     /// The config as given, so a CONTROL message can hand it back with new tokens and nothing
     /// else changed.
     pub raw: Value,
@@ -187,11 +189,15 @@ impl ValidConfig {
         for w in &warnings {
             tracing::warn!("{w}");
         }
-        let base_url = match &config.base_url {
-            Some(u) if !u.trim().is_empty() => parse_base_url(u)?,
-            _ => Url::parse(&format!("https://{subdomain}.zendesk.com/api/v2/chat/")).map_err(
-                |e| Error::Config(format!("`subdomain` does not form a valid URL: {e}")),
-            )?,
+        let default_url = Url::parse(&format!("https://{subdomain}.zendesk.com/api/v2/chat/"))
+            .map_err(|e| Error::Config(format!("`subdomain` does not form a valid URL: {e}")))?;
+        let (base_url, not_found_advice) = match &config.base_url {
+            Some(u) if !u.trim().is_empty() => {
+                let url = parse_base_url(u)?;
+                let advice = hints::base_url_advice(&url, &default_url);
+                (url, Some(advice))
+            }
+            _ => (default_url, None),
         };
         let token_url = base_url
             .join("/oauth2/chat/token")
@@ -236,6 +242,7 @@ impl ValidConfig {
             backfill_concurrency: config.backfill_concurrency,
             base_url,
             token_url,
+            not_found_advice,
             raw,
             warnings,
         })

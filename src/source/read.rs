@@ -325,10 +325,15 @@ fn verdict(summary: Summary, config: &ValidConfig) -> Result<(), Error> {
         });
     }
     if summary.streams > 0 && summary.unavailable == summary.streams {
-        return Err(Error::Config(format!(
-            "Every selected stream answered 404 Not Found at {}: check the subdomain (and that the account has Zendesk Chat).",
-            config.base_url
-        )));
+        let base = &config.base_url;
+        return Err(Error::Config(match &config.not_found_advice {
+            Some(advice) => format!(
+                "Every selected stream answered 404 Not Found; the URLs tried start with {base}. {advice}"
+            ),
+            None => format!(
+                "Every selected stream answered 404 Not Found at {base}: check the subdomain (and that the account has Zendesk Chat)."
+            ),
+        }));
     }
     Ok(())
 }

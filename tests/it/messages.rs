@@ -200,3 +200,45 @@ fn unknown_keys_are_warned_about_once_per_command() {
     let quiet = run("discover", &[("config", &config(&sb))]);
     assert!(logs(&quiet, "WARN").is_empty(), "{}", quiet.stdout);
 }
+
+/// A `base_url` without /api/v2/chat/: check and read point at `base_url`, show the form it
+/// must have, and give the URL tried.
+#[test]
+fn a_wrong_base_url_is_named_with_its_form_and_the_url_tried() {
+    let sb = sandbox();
+    let mut cfg = config(&sb);
+    let root = format!("http://{}/", sb.addr());
+    cfg["base_url"] = json!(root);
+    let msg = check_failure(&cfg);
+    eprintln!("check: {msg}");
+    assert!(
+        msg.starts_with(&format!(
+            "Zendesk Chat answered 404 Not Found for {root}agents, the URL tried."
+        )),
+        "{msg}"
+    );
+    let form = format!(
+        "Check `base_url` \"{root}\": it does not end in /api/v2/chat/. It must be https://{{subdomain}}.zendesk.com/api/v2/chat/ (leave `base_url` out to use https://sandbox.zendesk.com/api/v2/chat/), or a proxy URL ending in /api/v2/chat/."
+    );
+    assert!(msg.ends_with(&form), "{msg}");
+    let read = run(
+        "read",
+        &[
+            ("config", &cfg),
+            (
+                "catalog",
+                &catalog(&["departments", "roles"], "full_refresh"),
+            ),
+        ],
+    );
+    assert_ne!(read.code, 0);
+    let e = &read.errors().last().expect("an ERROR trace")["trace"]["error"];
+    assert_eq!(e["failure_type"], "config_error");
+    let msg = e["message"].as_str().unwrap();
+    eprintln!("read: {msg}");
+    assert!(
+        msg.contains(&format!("the URLs tried start with {root}.")),
+        "{msg}"
+    );
+    assert!(msg.ends_with(&form), "{msg}");
+}
