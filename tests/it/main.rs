@@ -8,6 +8,7 @@ mod fake_server;
 mod hardening;
 mod live_edge;
 mod messages;
+mod metadata;
 mod progress;
 mod rate_status;
 mod read;
