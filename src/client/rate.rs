@@ -96,19 +96,23 @@ impl RequestBudget {
     /// observer when this starts a pause or moves its end noticeably later.
     pub fn pause_until(&self, until: Instant) {
         let now = Instant::now();
+        let wall = chrono::TimeDelta::from_std(until.saturating_duration_since(now))
+            .ok()
+            .and_then(|wait| Utc::now().checked_add_signed(wait));
         let announce = {
             let mut p = self.pause();
             if p.until.is_none_or(|t| t < until) {
                 p.until = Some(until);
             }
-            let news = until > now && p.announced.is_none_or(|a| until > a + ANNOUNCE_STEP);
+            let news = until > now
+                && wall.is_some()
+                && p.announced.is_none_or(|a| until > a + ANNOUNCE_STEP);
             if news {
                 p.announced = Some(until);
             }
             news
         };
-        if announce {
-            let until = Utc::now() + (until - now);
+        if let Some(until) = wall.filter(|_| announce) {
             self.notify(PauseEvent::Paused { until });
         }
     }
