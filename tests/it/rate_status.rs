@@ -39,8 +39,8 @@ fn status_of(m: &Value) -> Option<(String, String, Option<i64>)> {
     ))
 }
 
-/// Runs `read` against a sandbox that answers 429 to every request until the first
-/// RATE_LIMITED status appears on stdout, then serves normally.
+/// Runs `read` against a sandbox that answers 429 to every request until shortly after the
+/// first RATE_LIMITED status appears on stdout, then serves normally.
 fn read_through_a_rate_limit() -> (Run, Vec<Line>) {
     let sb = sandbox_with(|c| {
         c.chats = 60;
@@ -77,13 +77,16 @@ fn read_through_a_rate_limit() -> (Run, Vec<Line>) {
     });
     let mut lines = Vec::new();
     let mut text = String::new();
-    let mut limiting = true;
+    // The 429s stop 1.5 s into the wait, once the requests in flight when it began have had
+    // their 429 too (the next ones go when the wait ends), or after 10 s without a
+    // RATE_LIMITED status, so the test then fails quickly.
+    let mut stop_limiting_at = Some(started + Duration::from_secs(10));
     loop {
-        // Without a RATE_LIMITED status, the 429s stop after 10 s, so the test fails quickly.
-        if limiting && started.elapsed() > Duration::from_secs(10) {
+        if stop_limiting_at.is_some_and(|t| Instant::now() >= t) {
             sb.set_faults(Faults::default());
+            stop_limiting_at = None;
         }
-        let (at_ms, line) = match rx.recv_timeout(Duration::from_secs(1)) {
+        let (at_ms, line) = match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(got) => got,
             Err(mpsc::RecvTimeoutError::Timeout) if started.elapsed() < Duration::from_secs(90) => {
                 continue
@@ -91,9 +94,9 @@ fn read_through_a_rate_limit() -> (Run, Vec<Line>) {
             Err(_) => break,
         };
         let message: Value = serde_json::from_str(&line).expect("stdout line is JSON");
-        if limiting && status_of(&message).is_some_and(|(_, _, reset)| reset.is_some()) {
-            sb.set_faults(Faults::default());
-            limiting = false;
+        if status_of(&message).is_some_and(|(_, _, reset)| reset.is_some()) {
+            let soon = Instant::now() + Duration::from_millis(1500);
+            stop_limiting_at = stop_limiting_at.map(|t| t.min(soon));
         }
         text.push_str(&line);
         text.push('\n');
