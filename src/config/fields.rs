@@ -221,6 +221,14 @@ mod tests {
         props.sort_unstable();
         known.sort_unstable();
         assert_eq!(props, known);
+        for (name, low, high, _) in NUMBERS {
+            let field = &schema["properties"][name];
+            assert_eq!(
+                (field["minimum"].as_u64(), field["maximum"].as_u64()),
+                (Some(low), Some(high)),
+                "{name}"
+            );
+        }
     }
 
     #[test]
