@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use crate::client::rate::{PauseEvent, PauseObserver};
+use crate::error::Error;
 use crate::protocol::messages::AirbyteStreamStatusReason;
-use crate::protocol::output::OutputError;
 use crate::protocol::{AirbyteMessage, AirbyteStreamStatus, Output};
 use crate::streams::tracker::Tracker;
 
@@ -19,8 +19,10 @@ pub fn observer(trackers: Vec<Tracker>, out: Arc<Output>) -> PauseObserver {
 }
 
 /// Writes the status of every unfinished stream. Finishing a stream marks its tracker before
-/// writing COMPLETE under the output lock, so no status follows a stream's last one.
-fn announce(trackers: &[Tracker], out: &Output, event: PauseEvent) -> Result<(), OutputError> {
+/// writing COMPLETE under the output lock, so no status follows a stream's last one. A stream
+/// not yet marked running is marked first, so a page that arrives during the wait cannot show
+/// it plainly RUNNING before the wait ends.
+fn announce(trackers: &[Tracker], out: &Output, event: PauseEvent) -> Result<(), Error> {
     let reasons = match event {
         PauseEvent::Paused { until } => {
             tracing::info!(
@@ -35,6 +37,7 @@ fn announce(trackers: &[Tracker], out: &Output, event: PauseEvent) -> Result<(),
     };
     let mut batch = out.lock();
     for t in trackers.iter().filter(|t| !t.is_finished()) {
+        t.mark_running(&mut batch)?;
         batch.push(&AirbyteMessage::stream_status(
             t.name(),
             AirbyteStreamStatus::Running,
@@ -80,14 +83,16 @@ mod tests {
                     .clone()
             })
             .collect();
-        assert_eq!(statuses.len(), 2, "{text}");
+        // RUNNING when first marked, RUNNING rate limited, RUNNING when requests resume.
+        assert_eq!(statuses.len(), 3, "{text}");
         assert!(statuses
             .iter()
             .all(|s| s["stream_descriptor"]["name"] == "chats" && s["status"] == "RUNNING"));
+        assert!(statuses[0].get("reasons").is_none(), "{text}");
         assert_eq!(
-            statuses[0]["reasons"][0]["rate_limited"]["quota_reset"],
+            statuses[1]["reasons"][0]["rate_limited"]["quota_reset"],
             1_700_000_000_123i64
         );
-        assert!(statuses[1].get("reasons").is_none(), "{text}");
+        assert!(statuses[2].get("reasons").is_none(), "{text}");
     }
 }

@@ -135,11 +135,16 @@ fn a_long_retry_after_shows_every_running_stream_rate_limited_then_running() {
         STREAMS.len(),
         "every stream waits on its first request"
     );
+    // The statuses written when the wait began (one batch, one quota_reset).
+    let reset_at = status_of(&lines[first].message).and_then(|s| s.2).unwrap();
     let mut limited = BTreeSet::new();
     for l in &lines[first..] {
         let Some((name, _, Some(reset))) = status_of(&l.message) else {
-            break;
+            continue;
         };
+        if reset != reset_at {
+            continue;
+        }
         // The reset is Retry-After from when the connector said so (emitted_at), and so from when
         // the line was read here, less the time it took to arrive.
         let told = l.message["trace"]["emitted_at"].as_f64().unwrap() as i64;
@@ -160,34 +165,33 @@ fn a_long_retry_after_shows_every_running_stream_rate_limited_then_running() {
         limited.insert(name);
     }
     assert_eq!(limited, running);
-    // Each stream then runs again (a plain RUNNING once the wait is over) before it completes.
-    let reset_at = lines[first..]
-        .iter()
-        .find_map(|l| status_of(&l.message)?.2)
-        .unwrap();
+    // From its RATE_LIMITED status on, each stream stays rate limited until the wait is over,
+    // then runs again (a plain RUNNING) before it completes.
     for name in STREAMS {
-        let after: Vec<(i64, String, Option<i64>)> = lines[first..]
+        let statuses: Vec<(i64, String, Option<i64>)> = lines
             .iter()
             .filter_map(|l| status_of(&l.message).map(|s| (l.at_ms, s.0, s.1, s.2)))
             .filter(|(_, n, _, _)| n == name)
             .map(|(at, _, s, r)| (at, s, r))
             .collect();
+        let from = statuses.iter().position(|s| s.2.is_some()).unwrap();
+        let after = &statuses[from..];
         let resumed = after
             .iter()
             .position(|(_, s, r)| s == "RUNNING" && r.is_none())
-            .unwrap_or_else(|| panic!("{name}: no plain RUNNING after the wait: {after:?}"));
+            .unwrap_or_else(|| panic!("{name}: no plain RUNNING after the wait: {statuses:?}"));
         assert!(
             after[..resumed].iter().all(|(_, _, r)| r.is_some()),
-            "{name}: {after:?}"
+            "{name}: {statuses:?}"
         );
         assert!(
             after[resumed].0 >= reset_at - 300,
-            "{name} resumed before the quota reset: {after:?}"
+            "{name} resumed before the quota reset: {statuses:?}"
         );
         assert_eq!(
             after.last().map(|a| a.1.as_str()),
             Some("COMPLETE"),
-            "{name}: {after:?}"
+            "{name}: {statuses:?}"
         );
     }
     assert!(!run.records("chats").is_empty() && !run.records("departments").is_empty());
