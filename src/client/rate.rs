@@ -202,7 +202,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_pause_is_announced_with_its_end_once_and_its_end_once() {
+    async fn a_pause_is_announced_once_with_its_end_then_its_resumption_once() {
         let budget = RequestBudget::per_minute(200);
         let events = recorded(&budget);
         let before = Utc::now();
