@@ -11,7 +11,9 @@ the rules the models cannot express (see shared/research/airbyte-protocol.md §1
   a float, and equal to the number of records of that stream since its previous STATE; every
   configured stream gets at least one STATE and no record after its last STATE;
 * STREAM_STATUS: per configured stream STARTED first, then only RUNNING, COMPLETE last; no record
-  outside STARTED..COMPLETE;
+  outside STARTED..COMPLETE; `reasons` only on RUNNING, each with only the models' field names (the
+  models silently ignore unknown ones), a RATE_LIMITED reason with `rate_limited.quota_reset` in
+  epoch milliseconds;
 * per command: exactly one SPEC / CONNECTION_STATUS / CATALOG (with >= 1 uniquely named stream);
 * no ERROR trace unless errors are expected; no secret value outside CONTROL messages (and stderr).
 
@@ -155,6 +157,28 @@ def parse_line(line: str, lineno: int) -> tuple[dict[str, Any], AirbyteMessage]:
     return raw, msg
 
 
+def status_reason_problems(raw: Mapping[str, Any], msg: AirbyteMessage) -> list[str]:
+    """The problems of a STREAM_STATUS's `reasons`, checked on the raw JSON and on the parsed model."""
+    reasons = raw.get("reasons")
+    if reasons is None:
+        return []
+    name = raw["stream_descriptor"]["name"]
+    problems = [] if raw["status"] == "RUNNING" else [f"{name}: reasons on status {raw['status']} (only RUNNING has them)"]
+    parsed = msg.trace.stream_status.reasons or []
+    for given, model in zip(reasons, parsed):
+        extra = set(given) - set(type(model).model_fields)
+        rate = given.get("rate_limited")
+        if isinstance(rate, Mapping) and model.rate_limited is not None:
+            extra |= {f"rate_limited.{k}" for k in set(rate) - set(type(model.rate_limited).model_fields)}
+        if extra:
+            problems.append(f"{name}: reason has fields the protocol does not define: {sorted(extra)}")
+        if model.type.value == "RATE_LIMITED":
+            reset = model.rate_limited.quota_reset if model.rate_limited else None
+            if not isinstance(reset, int) or not (MS_LOWER_BOUND <= reset < MS_UPPER_BOUND):
+                problems.append(f"{name}: RATE_LIMITED reason without rate_limited.quota_reset in epoch ms: {given}")
+    return problems
+
+
 def _configured_streams(catalog: Mapping[str, Any] | None) -> list[str] | None:
     if catalog is None:
         return None
@@ -249,6 +273,7 @@ def validate_lines(
                 ss = tr["stream_status"]
                 name = ss["stream_descriptor"]["name"]
                 report.statuses[name].append(ss["status"])
+                report.problems.extend(f"line {lineno}: {p}" for p in status_reason_problems(ss, msg))
                 if ss["status"] in ("COMPLETE", "INCOMPLETE"):
                     seen_complete.add(name)
                     if since_state[name]:

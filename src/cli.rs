@@ -1,5 +1,5 @@
 //! The command line, exactly as the Airbyte protocol invokes a source, plus one opt-in flag for
-//! command-line OAuth users.
+//! command-line OAuth users on the commands that may refresh tokens (`check`, `read`).
 
 use std::path::PathBuf;
 
@@ -12,11 +12,15 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
 
-    /// After an OAuth refresh, write the updated config (new access and refresh tokens, as in the
-    /// CONTROL message) back to the --config file: atomically, keeping its permissions. For
+/// The `--write-config-back` flag of the commands that may refresh OAuth tokens.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct WriteBack {
+    /// After an OAuth refresh, write the updated config (new access and refresh tokens, as in
+    /// the CONTROL message) back to the --config file: atomically, keeping its permissions. For
     /// command-line use; inside Airbyte the platform stores the CONTROL message instead.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub write_config_back: bool,
 }
 
@@ -26,10 +30,19 @@ pub enum Command {
     /// Print the connector specification.
     Spec,
     /// Validate the config and test the credentials with one request.
+    ///
+    /// The result is the CONNECTION_STATUS message on stdout: "SUCCEEDED", or "FAILED" with a
+    /// message saying what to fix. As Airbyte expects, the exit status is 0 in both cases (it is
+    /// non-zero only if the connector itself fails: a crash, an unwritable stdout). To test the
+    /// result in a script:
+    ///
+    ///   source-zendesk-chat check --config config.json | grep -q '"status":"SUCCEEDED"'
     Check {
         /// The config file: JSON with `subdomain`, `start_date` and `credentials` (see `spec`).
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+        #[command(flatten)]
+        write_back: WriteBack,
     },
     /// Print the catalog of streams.
     Discover {
@@ -48,10 +61,26 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         catalog: PathBuf,
         /// A saved state to resume from: the STATE messages of an earlier read (a JSON array of
-        /// their `state` objects, or the saved {"type":"STATE",...} lines). Omit for a full sync.
+        /// their `state` objects, the saved {"type":"STATE",...} lines, or that read's whole
+        /// output). Omit for a full sync.
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        #[command(flatten)]
+        write_back: WriteBack,
     },
+}
+
+impl Command {
+    /// The config file to write updated configs back to, when `--write-config-back` was given.
+    pub fn write_back_target(&self) -> Option<&std::path::Path> {
+        match self {
+            Command::Check { config, write_back }
+            | Command::Read {
+                config, write_back, ..
+            } if write_back.write_config_back => Some(config),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -82,26 +111,44 @@ mod tests {
             h.contains("--state <FILE>") && h.contains("STATE messages"),
             "{h}"
         );
-        assert!(h.contains("--write-config-back"), "{h}");
     }
 
     #[test]
-    fn write_config_back_is_off_unless_asked_and_accepted_after_the_command() {
-        let cli = Cli::try_parse_from(["x", "check", "--config", "c.json"]).unwrap();
-        assert!(!cli.write_config_back);
-        let cli = Cli::try_parse_from([
-            "x",
-            "read",
-            "--config",
-            "c",
-            "--catalog",
-            "k",
-            "--write-config-back",
-        ])
-        .unwrap();
-        assert!(cli.write_config_back);
-        let cli =
-            Cli::try_parse_from(["x", "--write-config-back", "check", "--config", "c"]).unwrap();
-        assert!(cli.write_config_back);
+    fn write_config_back_is_offered_only_where_it_acts() {
+        for sub in ["check", "read"] {
+            assert!(help(sub).contains("--write-config-back"), "{sub}");
+        }
+        for sub in ["spec", "discover"] {
+            assert!(!help(sub).contains("--write-config-back"), "{sub}");
+        }
+        let target = |args: &[&str]| {
+            Cli::try_parse_from(args.iter().copied()).map(|c| {
+                c.command
+                    .write_back_target()
+                    .map(|p| p.display().to_string())
+            })
+        };
+        assert_eq!(target(&["x", "check", "--config", "c.json"]).unwrap(), None);
+        assert_eq!(
+            target(&[
+                "x",
+                "read",
+                "--config",
+                "c",
+                "--catalog",
+                "k",
+                "--write-config-back"
+            ])
+            .unwrap(),
+            Some("c".to_owned())
+        );
+        assert!(target(&["x", "discover", "--config", "c", "--write-config-back"]).is_err());
+    }
+
+    #[test]
+    fn check_help_tells_the_exit_status_and_how_to_test_the_result() {
+        let h = help("check");
+        assert!(h.contains("exit status is 0 in both cases"), "{h}");
+        assert!(h.contains(r#"grep -q '"status":"SUCCEEDED"'"#), "{h}");
     }
 }

@@ -12,6 +12,7 @@ use url::Url;
 use crate::error::Error;
 use crate::secrets::Secret;
 
+mod fields;
 mod hints;
 use hints::{check_credentials_shape, future_start_date_warning};
 
@@ -142,29 +143,14 @@ pub struct ValidConfig {
     pub backfill_concurrency: u32,
     pub base_url: Url,
     pub token_url: Url,
+    /// What to check when the API answers 404, if `base_url` was given: the form it must have.
+    pub not_found_advice: Option<String>,
     /// The config as given, so a CONTROL message can hand it back with new tokens and nothing
     /// else changed.
     pub raw: Value,
     /// Problems that do not stop a sync (e.g. a `start_date` in the future), already logged as
     /// warnings; the caller may also emit them as LOG messages.
     pub warnings: Vec<String>,
-}
-
-/// The numeric settings' ranges.
-fn check_limits(config: &Config) -> Result<(), Error> {
-    if !(1..=10_000).contains(&config.requests_per_minute) {
-        return Err(Error::Config(format!(
-            "`requests_per_minute` must be between 1 and 10000 (got {}); Zendesk allows 200.",
-            config.requests_per_minute
-        )));
-    }
-    if !(1..=16).contains(&config.backfill_concurrency) {
-        return Err(Error::Config(format!(
-            "`backfill_concurrency` must be between 1 and 16 (got {}).",
-            config.backfill_concurrency
-        )));
-    }
-    Ok(())
 }
 
 impl ValidConfig {
@@ -184,29 +170,34 @@ impl ValidConfig {
 
     /// Validates a config already parsed as JSON.
     pub fn from_value(raw: Value) -> Result<Self, Error> {
-        if !raw.is_object() {
+        let Some(map) = raw.as_object() else {
             return Err(Error::Config(format!(
                 "The config must be a JSON object, found {}.",
                 crate::protocol::state::json_kind(&raw)
             )));
-        }
-        check_credentials_shape(raw.get("credentials"))?;
+        };
+        check_credentials_shape(map.get("credentials"))?;
+        fields::check_types(map)?;
         let config: Config = serde_json::from_value(raw.clone())
-            .map_err(|e| Error::Config(describe_serde_error(&e)))?;
+            .map_err(|e| Error::Config(describe_serde_error(&e, map)))?;
         let subdomain = validate_subdomain(&config.subdomain)?;
         let start_date = parse_start_date(&config.start_date)?;
-        let warnings: Vec<String> = future_start_date_warning(start_date, Utc::now())
+        let warnings: Vec<String> = fields::unknown_keys_warning(map)
             .into_iter()
+            .chain(future_start_date_warning(start_date, Utc::now()))
             .collect();
         for w in &warnings {
             tracing::warn!("{w}");
         }
-        check_limits(&config)?;
-        let base_url = match &config.base_url {
-            Some(u) if !u.trim().is_empty() => parse_base_url(u)?,
-            _ => Url::parse(&format!("https://{subdomain}.zendesk.com/api/v2/chat/")).map_err(
-                |e| Error::Config(format!("`subdomain` does not form a valid URL: {e}")),
-            )?,
+        let default_url = Url::parse(&format!("https://{subdomain}.zendesk.com/api/v2/chat/"))
+            .map_err(|e| Error::Config(format!("`subdomain` does not form a valid URL: {e}")))?;
+        let (base_url, not_found_advice) = match &config.base_url {
+            Some(u) if !u.trim().is_empty() => {
+                let url = parse_base_url(u)?;
+                let advice = hints::base_url_advice(&url, &default_url);
+                (url, Some(advice))
+            }
+            _ => (default_url, None),
         };
         let token_url = base_url
             .join("/oauth2/chat/token")
@@ -251,6 +242,7 @@ impl ValidConfig {
             backfill_concurrency: config.backfill_concurrency,
             base_url,
             token_url,
+            not_found_advice,
             raw,
             warnings,
         })
@@ -295,8 +287,9 @@ fn register_secrets(value: &Value) {
     }
 }
 
-/// Turns a serde error into a message that names the field, without echoing values.
-fn describe_serde_error(e: &serde_json::Error) -> String {
+/// Turns a serde error into a message that names the field, without echoing values; a missing
+/// field also names an unknown key of `config` that looks like it.
+fn describe_serde_error(e: &serde_json::Error, config: &serde_json::Map<String, Value>) -> String {
     let text = e.to_string();
     if let Some(field) = text
         .strip_prefix("missing field `")
@@ -309,7 +302,8 @@ fn describe_serde_error(e: &serde_json::Error) -> String {
             "access_token" => " Paste a Zendesk Chat OAuth access token.",
             _ => "",
         };
-        return format!("The config is missing the required field `{field}`.{hint}");
+        let typo = fields::did_you_mean(field, config);
+        return format!("The config is missing the required field `{field}`.{hint}{typo}");
     }
     if text.contains("credentials")
         && (text.contains("unknown variant") || text.contains("missing field `credentials`"))

@@ -37,26 +37,25 @@ use protocol::{AirbyteMessage, Output};
 /// Runs a command, writing protocol messages to `out`. Failures become a TRACE ERROR and exit
 /// code 1; a closed stdout ends quietly.
 pub fn run(cli: Cli, out: Arc<Output>) -> ExitCode {
-    if cli.write_config_back {
-        if let Command::Check { config } | Command::Read { config, .. } = &cli.command {
-            let target = source::writeback::ConfigWriteBack::new(config);
-            out.set_config_sink(Box::new(move |c| {
-                target.write(c).map_err(|e| e.to_string())?;
-                tracing::info!("updated config written back to {}", target.path().display());
-                Ok(())
-            }));
-        }
+    if let Some(config) = cli.command.write_back_target() {
+        let target = source::writeback::ConfigWriteBack::new(config);
+        out.set_config_sink(Box::new(move |c| {
+            target.write(c).map_err(|e| e.to_string())?;
+            tracing::info!("updated config written back to {}", target.path().display());
+            Ok(())
+        }));
     }
     let result = match &cli.command {
         Command::Spec => source::spec(&out),
         Command::Discover { config } => source::discover(config, &out),
-        Command::Check { config } => {
+        Command::Check { config, .. } => {
             runtime().and_then(|rt| rt.block_on(source::check(config, out.clone())))
         }
         Command::Read {
             config,
             catalog,
             state,
+            ..
         } => runtime().and_then(|rt| {
             let opts = source::read::ReadOptions {
                 config,

@@ -4,7 +4,9 @@
 * metadata.yaml `data.dockerImageTag` == Cargo.toml `[package] version`
   == the Dockerfile's default `ARG CONNECTOR_VERSION` (used for the io.airbyte.version label);
 * metadata.yaml has the fields and values Airbyte's registry and airbyte-cdk's tests read
-  (dockerRepository, connectorType, definitionId as a UUID, language tag, ...);
+  (dockerRepository, connectorType, definitionId as a UUID, language tag, suggestedStreams as a
+  list of unique stream names, ...); that each suggested stream is in discover's catalog is
+  checked by tests/it/metadata.rs;
 * the Dockerfile labels io.airbyte.name with metadata.yaml's dockerRepository, and sets
   AIRBYTE_ENTRYPOINT to the same absolute path as its ENTRYPOINT.
 
@@ -105,6 +107,13 @@ def main() -> int:
         problems.append(f"metadata.yaml data.definitionId {data.get('definitionId')!r} is not a UUID")
     if "language:rust" not in (data.get("tags") or []):
         problems.append("metadata.yaml data.tags lacks language:rust")
+    suggested = (data.get("suggestedStreams") or {}).get("streams")
+    if not isinstance(suggested, list) or not suggested:
+        problems.append("metadata.yaml data.suggestedStreams.streams is missing or not a non-empty list")
+    elif not all(isinstance(s, str) and re.fullmatch(r"[a-z_]+", s) for s in suggested):
+        problems.append(f"metadata.yaml data.suggestedStreams.streams has entries that are not stream names: {suggested!r}")
+    elif len(set(suggested)) != len(suggested):
+        problems.append(f"metadata.yaml data.suggestedStreams.streams lists a stream twice: {suggested!r}")
     if "*.zendesk.com" not in ((data.get("allowedHosts") or {}).get("hosts") or []):
         problems.append("metadata.yaml data.allowedHosts.hosts lacks *.zendesk.com")
     if str(meta.get("metadataSpecVersion")) != "1.0":

@@ -12,6 +12,8 @@
 #   test-image     scripts/docker/test-image.sh (platform wrapper, uid 1000, caps dropped, protocol)
 #   airbyte-cdk    airbyte-cdk's DockerConnectorTestSuite (integration_tests/test_airbyte_standards.py)
 #   cat-checks     CAT's checks re-created on the image's output (integration_tests/test_cat_checks.py)
+#   rate-status    the RATE_LIMITED stream status during a Retry-After wait, validated with the official
+#                  models (integration_tests/test_rate_limit_status.py)
 #
 # Env: SANDBOX_BIN (default target/release/zendesk-chat-sandbox), SANDBOX_PORT (18089, must match
 #      integration_tests/config.json), IMAGE (source-zendesk-chat:dev), SKIP_BUILD=1 (reuse the image),
@@ -110,3 +112,6 @@ run_pytest() {  # name, file, extra args...
 run_pytest airbyte-cdk integration_tests/test_airbyte_standards.py --read-from-streams=all \
     --read-scenarios="${READ_SCENARIOS:-config,config_oauth}"
 run_pytest cat-checks integration_tests/test_cat_checks.py
+# The rate-limit status against a throttling loopback API, on the image (runs without Docker too:
+# see the file's docstring).
+run_pytest rate-status integration_tests/test_rate_limit_status.py

@@ -45,6 +45,8 @@ pub struct Client {
     budget: RequestBudget,
     policy: RetryPolicy,
     output: Arc<Output>,
+    /// What a 404 asks the user to check when `base_url` was given (else: the subdomain).
+    not_found_advice: Option<String>,
     pub stats: ClientStats,
 }
 
@@ -126,8 +128,14 @@ impl Client {
             budget: RequestBudget::per_minute(config.requests_per_minute),
             policy,
             output,
+            not_found_advice: config.not_found_advice.clone(),
             stats: ClientStats::default(),
         })
+    }
+
+    /// Tells `observer` when a `Retry-After` pauses every request and when requests resume.
+    pub fn observe_pauses(&self, observer: rate::PauseObserver) {
+        self.budget.observe(observer);
     }
 
     /// GETs `path` (relative to the API base URL) and returns the body of a successful answer,
@@ -353,7 +361,8 @@ impl Client {
                 detail: excerpt(&body, 300),
             });
         }
-        Err(Failure::Fatal(status_error(url, status, &body)))
+        let advice = self.not_found_advice.as_deref();
+        Err(Failure::Fatal(status_error(url, status, &body, advice)))
     }
 
     /// Tells the platform the sync is alive, and why it waits.
@@ -434,8 +443,9 @@ fn body_failure(e: BodyError, p: &Progress) -> Failure {
     }
 }
 
-/// The error for a non-retried, non-2xx status.
-fn status_error(url: &Url, status: u16, body: &[u8]) -> Error {
+/// The error for a non-retried, non-2xx status; `not_found_advice` replaces "check the
+/// subdomain" on a 404.
+fn status_error(url: &Url, status: u16, body: &[u8], not_found_advice: Option<&str>) -> Error {
     let endpoint = without_query(url);
     let description = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
@@ -444,7 +454,10 @@ fn status_error(url: &Url, status: u16, body: &[u8]) -> Error {
         .unwrap_or_default();
     let message = match status {
         403 => format!("Zendesk Chat denied access to {endpoint} (HTTP 403 Forbidden): the token's user lacks permission for it. Use a token of a Chat administrator or owner with the `read` scope."),
-        404 => format!("Zendesk Chat has no {endpoint} (HTTP 404 Not Found): check the subdomain. Some endpoints also do not exist for accounts on Zendesk messaging."),
+        404 => match not_found_advice {
+            Some(advice) => format!("Zendesk Chat answered 404 Not Found for {endpoint}, the URL tried. {advice}"),
+            None => format!("Zendesk Chat has no {endpoint} (HTTP 404 Not Found): check the subdomain. Some endpoints also do not exist for accounts on Zendesk messaging."),
+        },
         400 => format!("Zendesk Chat rejected the request to {endpoint} (HTTP 400 Bad Request): {description}"),
         _ => format!("Zendesk Chat answered HTTP {status} for {endpoint}: {description}"),
     };

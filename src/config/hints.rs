@@ -1,8 +1,10 @@
 //! Config checks that explain a mistake in the user's terms before serde sees the config: the
-//! shape of `credentials` (with the nearest valid tag), and a `start_date` in the future.
+//! shape of `credentials` (with the nearest valid tag), a `start_date` in the future, and what
+//! to check in a `base_url` that the API answers with 404.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use url::Url;
 
 use crate::error::Error;
 
@@ -85,6 +87,20 @@ pub(super) fn future_start_date_warning(
     })
 }
 
+/// What a 404 under a given `base_url` means: the form the URL must have, and whether this one
+/// lacks its path. `default` is the URL the subdomain gives.
+pub(super) fn base_url_advice(base: &Url, default: &Url) -> String {
+    let why = if base.path().ends_with("/api/v2/chat/") {
+        "the server there does not serve the Zendesk Chat API"
+    } else {
+        "it does not end in /api/v2/chat/"
+    };
+    format!(
+        "Check `base_url` \"{base}\": {why}. It must be https://{{subdomain}}.zendesk.com/api/v2/chat/ \
+         (leave `base_url` out to use {default}), or a proxy URL ending in /api/v2/chat/."
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +163,18 @@ mod tests {
             assert!(check_credentials_shape(Some(&json!({"credentials": tag}))).is_ok());
         }
         assert!(check_credentials_shape(None).is_ok());
+    }
+
+    #[test]
+    fn base_url_advice_shows_the_form_and_what_is_wrong() {
+        let default = Url::parse("https://acme.zendesk.com/api/v2/chat/").unwrap();
+        let a = base_url_advice(&Url::parse("http://127.0.0.1:18080/").unwrap(), &default);
+        assert_eq!(
+            a,
+            "Check `base_url` \"http://127.0.0.1:18080/\": it does not end in /api/v2/chat/. It must be https://{subdomain}.zendesk.com/api/v2/chat/ (leave `base_url` out to use https://acme.zendesk.com/api/v2/chat/), or a proxy URL ending in /api/v2/chat/."
+        );
+        let proxy = Url::parse("https://proxy.example.com/zd/api/v2/chat/").unwrap();
+        assert!(base_url_advice(&proxy, &default).contains("does not serve the Zendesk Chat API"));
     }
 
     #[test]

@@ -90,6 +90,11 @@ impl Tracker {
         self.0.running.load(Ordering::Relaxed) && !self.0.finished.load(Ordering::Relaxed)
     }
 
+    /// True once the stream ended.
+    pub fn is_finished(&self) -> bool {
+        self.0.finished.load(Ordering::Relaxed)
+    }
+
     /// Marks the stream ended (no more progress lines).
     pub fn finish(&self) {
         self.0.finished.store(true, Ordering::Relaxed);

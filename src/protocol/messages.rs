@@ -212,7 +212,44 @@ pub struct AirbyteStreamStatusTraceMessage {
     pub stream_descriptor: StreamDescriptor,
     pub status: AirbyteStreamStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasons: Option<Vec<Value>>,
+    pub reasons: Option<Vec<AirbyteStreamStatusReason>>,
+}
+
+/// Why a stream has its status (protocol 0.11+); the platform shows a RATE_LIMITED stream as
+/// rate limited, with when its quota resets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AirbyteStreamStatusReason {
+    #[serde(rename = "type")]
+    pub kind: StreamStatusReasonType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<AirbyteStreamStatusRateLimitedReason>,
+}
+
+impl AirbyteStreamStatusReason {
+    /// Rate limited until `quota_reset` (epoch milliseconds).
+    pub fn rate_limited(quota_reset: i64) -> Self {
+        Self {
+            kind: StreamStatusReasonType::RateLimited,
+            rate_limited: Some(AirbyteStreamStatusRateLimitedReason {
+                quota_reset: Some(quota_reset),
+            }),
+        }
+    }
+}
+
+/// Kinds of stream status reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StreamStatusReasonType {
+    RateLimited,
+}
+
+/// The details of a RATE_LIMITED reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AirbyteStreamStatusRateLimitedReason {
+    /// When the quota resets, in epoch milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_reset: Option<i64>,
 }
 
 /// The ESTIMATE payload of a TRACE message.
@@ -286,7 +323,7 @@ impl AirbyteMessage {
     pub fn stream_status(
         stream: &str,
         status: AirbyteStreamStatus,
-        reasons: Option<Vec<Value>>,
+        reasons: Option<Vec<AirbyteStreamStatusReason>>,
     ) -> Self {
         AirbyteMessage::Trace {
             trace: AirbyteTraceMessage {
@@ -414,5 +451,22 @@ mod tests {
         assert_eq!(v["trace"]["type"], "ERROR");
         assert_eq!(v["trace"]["error"]["failure_type"], "config_error");
         assert_eq!(v["trace"]["error"]["stream_descriptor"]["name"], "chats");
+    }
+
+    #[test]
+    fn rate_limited_status_wire_names() {
+        let msg = AirbyteMessage::stream_status(
+            "chats",
+            AirbyteStreamStatus::Running,
+            Some(vec![AirbyteStreamStatusReason::rate_limited(
+                1_700_000_000_123,
+            )]),
+        );
+        let v: Value = serde_json::to_value(&msg).unwrap();
+        assert_eq!(
+            v["trace"]["stream_status"],
+            serde_json::json!({"stream_descriptor": {"name": "chats"}, "status": "RUNNING",
+                "reasons": [{"type": "RATE_LIMITED", "rate_limited": {"quota_reset": 1_700_000_000_123i64}}]})
+        );
     }
 }

@@ -70,7 +70,7 @@ impl AirbyteStateMessage {
 }
 
 /// The forms a `--state` file may take, for error messages.
-pub const ACCEPTED_FORMS: &str = "Accepted forms: the platform's array of state messages ([{\"type\":\"STREAM\",\"stream\":{...}}, ...]); one state message; a STATE line as `read` prints it ({\"type\":\"STATE\",\"state\":{...}}); several such lines, one per line (the last state of each stream wins); or the legacy {\"<stream>\": {...}} map. An empty file, null, {} and [] mean no state.";
+pub const ACCEPTED_FORMS: &str = "Accepted forms: the platform's array of state messages ([{\"type\":\"STREAM\",\"stream\":{...}}, ...]); one state message; a STATE line as `read` prints it ({\"type\":\"STATE\",\"state\":{...}}); several such lines, one per line (the last state of each stream wins); a whole sync's output (its STATE lines are used, the other messages skipped); or the legacy {\"<stream>\": {...}} map. An empty file, null, {} and [] mean no state.";
 
 /// Why a `--state` file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -81,10 +81,24 @@ pub enum StateFileError {
     Shape(String),
 }
 
+/// The message types of connector output other than STATE, skipped in a saved sync's output.
+const OTHER_MESSAGE_TYPES: [&str; 8] = [
+    "RECORD",
+    "LOG",
+    "TRACE",
+    "CONTROL",
+    "SPEC",
+    "CATALOG",
+    "CONNECTION_STATUS",
+    "DESTINATION_CATALOG",
+];
+
 /// The parsed `--state` file: the last known state of each stream, by stream name.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InputState {
     streams: BTreeMap<String, Value>,
+    /// Messages other than STATE that were skipped (the file is a sync's output), by type.
+    skipped: BTreeMap<String, usize>,
 }
 
 impl InputState {
@@ -130,6 +144,17 @@ impl InputState {
         self.streams.get(stream)
     }
 
+    /// How many streams have a state.
+    pub fn len(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// The messages other than STATE the file held (it is a sync's output), by type, e.g.
+    /// `[("LOG", 3), ("RECORD", 120)]`; empty for a plain state file.
+    pub fn skipped(&self) -> Vec<(&str, usize)> {
+        self.skipped.iter().map(|(t, n)| (t.as_str(), *n)).collect()
+    }
+
     /// A file holding one JSON value.
     fn absorb_document(&mut self, value: Value) -> Result<(), StateFileError> {
         match value {
@@ -154,9 +179,15 @@ impl InputState {
         }
     }
 
-    /// A state message, or a STATE line wrapping one.
+    /// A state message, or a STATE line wrapping one; another message of a sync's output is
+    /// counted and skipped.
     fn absorb_line(&mut self, item: Value) -> Result<(), String> {
-        if item.get("type").and_then(Value::as_str) == Some("STATE") {
+        let kind = item.get("type").and_then(Value::as_str);
+        if let Some(other) = kind.filter(|k| OTHER_MESSAGE_TYPES.contains(k)) {
+            *self.skipped.entry(other.to_owned()).or_default() += 1;
+            return Ok(());
+        }
+        if kind == Some("STATE") {
             let inner = item
                 .get("state")
                 .cloned()
@@ -333,12 +364,11 @@ mod tests {
         for text in [
             r#"{"type":"STATE"}"#,
             r#"[{"stream":{"stream_descriptor":{"name":"a"}}}]"#,
-            r#"{"type":"RECORD","record":{}}"#,
             r#"{"agents": 5}"#,
             r#"{"agents": "x"}"#,
             "\"text\"",
             "{} 5",
-            r#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},"stream_state":{}}}} {"type":"LOG","log":{}}"#,
+            r#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},"stream_state":{}}}} {"type":"BOGUS"}"#,
         ] {
             let err = InputState::parse(text).unwrap_err().to_string();
             assert!(err.contains("Accepted forms"), "{text}: {err}");
@@ -347,6 +377,29 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("line 1"));
+    }
+
+    #[test]
+    fn a_whole_sync_output_gives_the_last_state_of_each_stream() {
+        let output = [
+            r#"{"type":"TRACE","trace":{"type":"STREAM_STATUS","emitted_at":1.0,"stream_status":{"stream_descriptor":{"name":"agents"},"status":"STARTED"}}}"#,
+            r#"{"type":"RECORD","record":{"stream":"agents","data":{"id":5},"emitted_at":1}}"#,
+            r#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"agents"},"stream_state":{"id":5}},"sourceStats":{"recordCount":1.0}}}"#,
+            r#"{"type":"LOG","log":{"level":"INFO","message":"x"}}"#,
+            r#"{"type":"RECORD","record":{"stream":"agents","data":{"id":9},"emitted_at":1}}"#,
+            r#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"agents"},"stream_state":{"id":9}},"sourceStats":{"recordCount":1.0}}}"#,
+            r#"{"type":"CONTROL","control":{"type":"CONNECTOR_CONFIG","emitted_at":1.0,"connectorConfig":{"config":{}}}}"#,
+        ]
+        .join("\n");
+        let s = InputState::parse(&output).unwrap();
+        assert_eq!(s.get("agents"), Some(&json!({"id":9})));
+        assert_eq!(s.len(), 1);
+        assert_eq!(
+            s.skipped(),
+            vec![("CONTROL", 1), ("LOG", 1), ("RECORD", 2), ("TRACE", 1)]
+        );
+        let plain = InputState::parse(r#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},"stream_state":{}}}}"#).unwrap();
+        assert!(plain.skipped().is_empty());
     }
 
     #[test]

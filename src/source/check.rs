@@ -30,7 +30,7 @@ pub async fn check(config: &Path, out: Arc<Output>) -> Result<(), Error> {
 }
 
 async fn try_check(config: &Path, out: Arc<Output>) -> Result<(), Error> {
-    let config = super::load_config(config)?;
+    let config = super::load_config(config, &out)?;
     let client = Client::new(&config, RetryPolicy::check(), out)?;
     // Routing settings exist on every Chat account; accounts on Zendesk messaging may lack them,
     // so a 404 there is confirmed against the agents list.

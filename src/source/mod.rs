@@ -4,6 +4,7 @@
 
 mod check;
 mod progress;
+mod rate_status;
 pub mod read;
 mod spec;
 pub mod writeback;
@@ -14,11 +15,16 @@ pub use spec::{spec, specification};
 
 use crate::config::ValidConfig;
 use crate::error::Error;
-use crate::protocol::{AirbyteMessage, Output};
+use crate::protocol::{AirbyteMessage, LogLevel, Output};
 
-/// Reads and validates the `--config` file.
-pub fn load_config(path: &std::path::Path) -> Result<ValidConfig, Error> {
-    ValidConfig::from_json(&read_input(path, "config", Error::Config)?)
+/// Reads and validates the `--config` file, and sends its warnings (unknown keys, a future
+/// `start_date`) as LOG WARN messages.
+pub fn load_config(path: &std::path::Path, out: &Output) -> Result<ValidConfig, Error> {
+    let config = ValidConfig::from_json(&read_input(path, "config", Error::Config)?)?;
+    for warning in &config.warnings {
+        out.emit(&AirbyteMessage::log(LogLevel::Warn, warning.clone()))?;
+    }
+    Ok(config)
 }
 
 /// Reads an input file; `what` names it in the error.
@@ -37,7 +43,7 @@ fn read_input(
 
 /// `discover`: the catalog of every stream (needs a valid config, makes no request).
 pub fn discover(config: &std::path::Path, out: &Output) -> Result<(), Error> {
-    load_config(config)?;
+    load_config(config, out)?;
     out.emit(&AirbyteMessage::Catalog {
         catalog: crate::streams::catalog(),
     })?;

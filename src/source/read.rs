@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
-use super::progress;
+use super::{progress, rate_status};
 use crate::client::retry::RetryPolicy;
 use crate::client::Client;
 use crate::config::ValidConfig;
@@ -67,16 +67,37 @@ fn load_state(path: Option<&Path>, out: &Output) -> Result<InputState, Error> {
     };
     let text = super::read_input(path, "state", Error::Input)?;
     let state = InputState::parse(&text).map_err(|e| Error::Input(e.to_string()))?;
-    if state.is_empty() {
-        out.emit(&AirbyteMessage::log(
-            LogLevel::Info,
-            format!(
-                "The state file {} holds no stream state; every stream starts from the beginning.",
-                path.display()
-            ),
-        ))?;
+    let note = state_note(path, &state);
+    if let Some(note) = note {
+        tracing::info!("{note}");
+        out.emit(&AirbyteMessage::log(LogLevel::Info, note))?;
     }
     Ok(state)
+}
+
+/// What the log says about a state file that is a sync's output, or holds no state.
+fn state_note(path: &Path, state: &InputState) -> Option<String> {
+    let file = path.display();
+    let skipped = state.skipped();
+    if skipped.is_empty() {
+        return state.is_empty().then(|| {
+            format!("The state file {file} holds no stream state; every stream starts from the beginning.")
+        });
+    }
+    let others: Vec<String> = skipped.iter().map(|(t, n)| format!("{n} {t}")).collect();
+    let using = if state.is_empty() {
+        "it has no STATE message, so every stream starts from the beginning".to_owned()
+    } else {
+        let n = state.len() as u64;
+        format!(
+            "using the last STATE of each stream ({})",
+            crate::paging::tracker::count(n, "stream", "streams")
+        )
+    };
+    Some(format!(
+        "The state file {file} is a sync's output: {using}; its other messages are skipped ({}).",
+        others.join(", ")
+    ))
 }
 
 /// Checks the catalog's stream names: all known, none twice, at least one.
@@ -186,10 +207,7 @@ fn plan(
 
 /// Runs `read`.
 pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error> {
-    let config = super::load_config(opts.config)?;
-    for warning in &config.warnings {
-        out.emit(&AirbyteMessage::log(LogLevel::Warn, warning.clone()))?;
-    }
+    let config = super::load_config(opts.config, &out)?;
     let catalog = load_catalog(opts.catalog)?;
     let state = load_state(opts.state, &out)?;
     let jobs = plan(&catalog, &state, &config, &out)?;
@@ -215,6 +233,7 @@ pub async fn read(opts: &ReadOptions<'_>, out: Arc<Output>) -> Result<(), Error>
             None,
         ))?;
     }
+    client.observe_pauses(rate_status::observer(trackers.clone(), out.clone()));
     let reporter = progress::spawn(trackers, client.clone(), out.clone());
     let summary = run_jobs(&ctx, jobs, &out).await;
     reporter.abort();
@@ -310,10 +329,15 @@ fn verdict(summary: Summary, config: &ValidConfig) -> Result<(), Error> {
         });
     }
     if summary.streams > 0 && summary.unavailable == summary.streams {
-        return Err(Error::Config(format!(
-            "Every selected stream answered 404 Not Found at {}: check the subdomain (and that the account has Zendesk Chat).",
-            config.base_url
-        )));
+        let base = &config.base_url;
+        return Err(Error::Config(match &config.not_found_advice {
+            Some(advice) => format!(
+                "Every selected stream answered 404 Not Found; the URLs tried start with {base}. {advice}"
+            ),
+            None => format!(
+                "Every selected stream answered 404 Not Found at {base}: check the subdomain (and that the account has Zendesk Chat)."
+            ),
+        }));
     }
     Ok(())
 }
