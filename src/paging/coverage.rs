@@ -2,7 +2,8 @@
 //! beyond it that parallel slices have finished. Saved in the state so that a resumed sync
 //! emits exactly what is missing.
 
-/// A position in the export order: (`update_timestamp` second, chat id). An empty id sorts
+/// A position in the export order: (time in the export's cursor units, id), e.g. (a chat's
+/// `update_timestamp` second, its id) or (a timeline entry's µs, its agent). An empty id sorts
 /// before every chat of that second.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {

@@ -1,6 +1,5 @@
-//! The machinery every stream shares: the read context, per-stream bookkeeping (statuses,
-//! record counts between STATEs), JSON decoding with positions, the `since_id` pager (agents,
-//! bans) and the 5-minute rule of the incremental exports.
+//! The machinery every stream shares: the read context (with the sync's request slots), the
+//! selected streams, how a read ended, optional endpoints, id helpers, and the export limits.
 
 use std::sync::Arc;
 

@@ -1,9 +1,9 @@
-//! The live edge of the incremental exports (chats, agent_timeline). Zendesk refuses a
+//! The live edge of the incremental exports (every export of [`super::export`]). Zendesk refuses a
 //! `start_time` less than five minutes old, which means its export is not final for the last
 //! few minutes: a record updated at T may be indexed only later. So a sync fixes a ceiling,
 //! now − [`EXPORT_MIN_AGE_SECS`] (5 minutes plus 30 s for clock skew between us and Zendesk),
 //! and never commits a cursor past it. Records at or after the ceiling are still emitted (fresh
-//! destinations) and remembered in the state's `window` as `[id, timestamp]` pairs; the next
+//! destinations) and remembered in the state's `window` as `[key, time]` pairs; the next
 //! sync reads the window again and emits only what is new or changed there.
 //!
 //! The window is bounded: it holds only records at or after the committed cursor (those updated

@@ -2,6 +2,9 @@
 //! how far, and each member's live window. Planning decides where new workers start, from the
 //! data the pages showed rather than from the configured range:
 //!
+//! The same planner serves every export; "chats" below means any export's items, and seconds its
+//! cursor units (µs for the timeline, whose cuts fall on whole seconds).
+//!
 //! - Density is measured per page: the upper half of the last page's chats and the seconds
 //!   they span ([`Sample`]), so a page that crosses a gap, or a range that starts years before
 //!   its first chat, still measures the data the slice is in now.
