@@ -67,10 +67,12 @@ pub(crate) use since_id_stream;
 /// `export_stream!(stream name, API path, key of the item array, record type)`.
 macro_rules! export_stream {
     ($stream:literal, $path:literal, $items:literal, $record:ty) => {
-        static EXPORT: $crate::paging::export::flat::Flat = $crate::paging::export::flat::Flat {
-            path: $path,
-            items: $items,
-        };
+        /// The export this stream reads.
+        pub static EXPORT: $crate::paging::export::flat::Flat =
+            $crate::paging::export::flat::Flat {
+                path: $path,
+                items: $items,
+            };
 
         pub const STREAMS: &[$crate::streams::StreamInfo] =
             &[$crate::streams::StreamInfo::incremental(

@@ -11,12 +11,13 @@ use serde_json::{json, Value};
 use crate::error::Error;
 use crate::paging::cursor::{micros_to_iso, value_to_micros};
 use crate::paging::driver::Outcome;
-use crate::paging::export::flat::Flat;
 use crate::paging::export::read_at;
 use crate::paging::live_edge::{Edge, EXPORT_MIN_AGE_SECS};
 use crate::paging::scripted::{page, param, Harness, Scripted};
 use crate::streams::agent_timeline::Timeline;
 use crate::streams::chats::{Chats, Part};
+use crate::streams::conversions::EXPORT as CONVERSIONS;
+use crate::streams::department_events::EXPORT as DEPARTMENT_EVENTS;
 
 const NOW: i64 = 10_000_000;
 const CEILING: i64 = NOW - EXPORT_MIN_AGE_SECS;
@@ -31,15 +32,6 @@ const EXPORTS: [&str; 4] = [
     "department_events",
     "agent_timeline",
 ];
-
-static CONVERSIONS: Flat = Flat {
-    path: "incremental/conversions",
-    items: "conversions",
-};
-static DEPARTMENT_EVENTS: Flat = Flat {
-    path: "incremental/department_events",
-    items: "department_events",
-};
 
 /// An item in Zendesk's index order: its place (`index` seconds, `id`) and the time it shows.
 #[derive(Clone)]

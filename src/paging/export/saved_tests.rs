@@ -6,16 +6,8 @@ use super::flat::Flat;
 use super::*;
 use crate::paging::cursor::secs_to_iso;
 use crate::paging::scripted::{page, param, Harness, Scripted};
-
-static CONVERSIONS: Flat = Flat {
-    path: "incremental/conversions",
-    items: "conversions",
-};
-
-static DEPARTMENT_EVENTS: Flat = Flat {
-    path: "incremental/department_events",
-    items: "department_events",
-};
+use crate::streams::conversions::EXPORT as CONVERSIONS;
+use crate::streams::department_events::EXPORT as DEPARTMENT_EVENTS;
 
 /// Ten items `e0`..`e9`, one per 100 s from T0.
 const T0: i64 = 1_700_000_000;

@@ -147,15 +147,10 @@ fn ranges(state: &Value, unit: i64) -> Vec<(Position, Position)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::paging::export::flat::Flat;
     use crate::paging::scripted::Harness;
     use crate::streams::agent_timeline::Timeline;
     use crate::streams::chats::{Chats, Part};
-
-    static CONVERSIONS: Flat = Flat {
-        path: "incremental/conversions",
-        items: "conversions",
-    };
+    use crate::streams::conversions::EXPORT as CONVERSIONS;
 
     /// Resumes `stream` (read as `kind`) from `state`.
     fn resumed<K: Export>(stream: &'static str, state: Value, kind: &K) -> (Coverage, Window) {

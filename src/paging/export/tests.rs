@@ -5,16 +5,11 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use super::flat::Flat;
 use super::*;
 use crate::paging::cursor::{micros_to_iso, secs_to_iso, value_to_secs};
 use crate::paging::live_edge;
 use crate::paging::scripted::{page, param, Harness, Scripted};
-
-static CONVERSIONS: Flat = Flat {
-    path: "incremental/conversions",
-    items: "conversions",
-};
+use crate::streams::conversions::EXPORT as CONVERSIONS;
 
 /// An export of `items` ((second, id) pairs, any order) served by the export's rules.
 fn export_of(items: Vec<(i64, &'static str)>) -> Scripted {
