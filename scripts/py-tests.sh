@@ -14,18 +14,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv-tests}"
-# venv DIR REQUIREMENTS: (re)creates DIR from the pinned file unless it was made from this very file.
-venv() {
-  local dir="$1" req="$2" stamp="$1/.requirements.sha256" want
-  want="$(sha256sum "$req" | cut -d' ' -f1)"
-  if [ ! -x "$dir/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "==> creating $dir from $req"
-    rm -rf "$dir"
-    "$PYTHON" -m venv "$dir"
-    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"
-    echo "$want" > "$stamp"
-  fi
-}
+. scripts/venv.sh
 venv "$VENV" tests/py/requirements.txt
 DBT_VENV="${DBT_VENV:-.venv-dbt}"
 venv "$DBT_VENV" dbt/requirements.txt
