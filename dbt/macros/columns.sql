@@ -50,7 +50,7 @@
     {%- if kind == 'bool' and t.startswith('bool') -%}
       {{ q }} as {{ adapter.quote(out) }}
     {%- elif kind == 'ts' and ('with time zone' in t or 'timestamptz' in t or 'timestamp_tz' in t) -%}
-      cast({{ q }} at time zone 'UTC' as {{ dbt.type_timestamp() }}) as {{ adapter.quote(out) }}
+      {{ zc_tz_to_utc(q) }} as {{ adapter.quote(out) }}
     {%- elif kind == 'ts' and t.startswith('timestamp') -%}
       cast({{ q }} as {{ dbt.type_timestamp() }}) as {{ adapter.quote(out) }}
     {%- elif kind in ('int', 'float') and (t in ('integer', 'bigint', 'smallint', 'double', 'double precision', 'real', 'float', 'hugeint') or t.startswith('numeric') or t.startswith('decimal')) -%}

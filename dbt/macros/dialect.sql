@@ -1,12 +1,14 @@
 {#- The few places where DuckDB and PostgreSQL (and the warehouses Airbyte writes to) differ.
     DuckDB and PostgreSQL are tested in CI; the BigQuery and Snowflake versions are written from
-    those engines' documentation and are not tested here. -#}
+    those engines' documentation and are not tested here. Another adapter needs a
+    `<adapter>__zc_json_text` and a `<adapter>__zc_unnest_text_array` (dbt says so when missing). -#}
 
 {#- A column as text; `dtype` is its data type (lower case): a JSON value gives its text (a string
     without its quotes). -#}
 {% macro zc_as_text(expr, dtype) %}{{ return(adapter.dispatch('zc_as_text', 'zendesk_chat')(expr, dtype)) }}{% endmacro %}
-{% macro default__zc_as_text(expr, dtype) %}
-  {%- if dtype == 'json' -%}json_extract_string({{ expr }}, '$'){%- else -%}cast({{ expr }} as {{ dbt.type_string() }}){%- endif -%}
+{% macro default__zc_as_text(expr, dtype) %}cast({{ expr }} as {{ dbt.type_string() }}){% endmacro %}
+{% macro duckdb__zc_as_text(expr, dtype) %}
+  {%- if dtype == 'json' -%}json_extract_string({{ expr }}, '$'){%- else -%}cast({{ expr }} as varchar){%- endif -%}
 {% endmacro %}
 {% macro postgres__zc_as_text(expr, dtype) %}
   {%- if dtype in ('json', 'jsonb') -%}(cast({{ expr }} as jsonb) #>> '{}'){%- else -%}cast({{ expr }} as text){%- endif -%}
@@ -14,7 +16,8 @@
 
 {#- Field `key` of a JSON object (a JSON column or JSON text), as text. -#}
 {% macro zc_json_text(expr, key) %}{{ return(adapter.dispatch('zc_json_text', 'zendesk_chat')(expr, key)) }}{% endmacro %}
-{% macro default__zc_json_text(expr, key) %}json_extract_string(cast({{ expr }} as json), '$.{{ key }}'){% endmacro %}
+{% macro default__zc_json_text(expr, key) %}{{ exceptions.raise_compiler_error("zc_json_text: no version for adapter " ~ adapter.type()) }}{% endmacro %}
+{% macro duckdb__zc_json_text(expr, key) %}json_extract_string(cast({{ expr }} as json), '$.{{ key }}'){% endmacro %}
 {% macro postgres__zc_json_text(expr, key) %}(cast({{ expr }} as jsonb) ->> '{{ key }}'){% endmacro %}
 {% macro bigquery__zc_json_text(expr, key) %}json_value({{ expr }}, '$.{{ key }}'){% endmacro %}
 {% macro snowflake__zc_json_text(expr, key) %}cast(get(try_parse_json(to_varchar({{ expr }})), '{{ key }}') as varchar){% endmacro %}
@@ -22,7 +25,8 @@
 {#- One row per element of the JSON array of strings in `array_col` of `from_sql`:
     (`key_col`, position 0-based, value text). Rows whose value is not an array give none. -#}
 {% macro zc_unnest_text_array(from_sql, key_col, array_col) %}{{ return(adapter.dispatch('zc_unnest_text_array', 'zendesk_chat')(from_sql, key_col, array_col)) }}{% endmacro %}
-{% macro default__zc_unnest_text_array(from_sql, key_col, array_col) %}
+{% macro default__zc_unnest_text_array(from_sql, key_col, array_col) %}{{ exceptions.raise_compiler_error("zc_unnest_text_array: no version for adapter " ~ adapter.type()) }}{% endmacro %}
+{% macro duckdb__zc_unnest_text_array(from_sql, key_col, array_col) %}
 select {{ key_col }}, unnest(generate_series(0, len(vals) - 1)) as position, unnest(vals) as value
 from (
   select {{ key_col }}, json_extract_string(cast({{ array_col }} as json), '$[*]') as vals
@@ -50,7 +54,6 @@ from {{ from_sql }} s, lateral flatten(input => try_parse_json(to_varchar(s.{{ a
 {#- The continuous percentile `p` (0..1) of a numeric expression, as an aggregate. -#}
 {% macro zc_percentile(expr, p) %}{{ return(adapter.dispatch('zc_percentile', 'zendesk_chat')(expr, p)) }}{% endmacro %}
 {% macro default__zc_percentile(expr, p) %}percentile_cont({{ p }}) within group (order by {{ expr }}){% endmacro %}
-{% macro snowflake__zc_percentile(expr, p) %}percentile_cont({{ p }}) within group (order by {{ expr }}){% endmacro %}
 
 {#- Seconds (with fractions) from timestamp `a` to timestamp `b`. -#}
 {% macro zc_seconds_between(a, b) %}{{ return(adapter.dispatch('zc_seconds_between', 'zendesk_chat')(a, b)) }}{% endmacro %}
@@ -78,3 +81,8 @@ from {{ from_sql }} s, lateral flatten(input => try_parse_json(to_varchar(s.{{ a
 {% macro default__zc_double() %}double precision{% endmacro %}
 {% macro bigquery__zc_double() %}float64{% endmacro %}
 {% macro snowflake__zc_double() %}double{% endmacro %}
+
+{#- A TIMESTAMP WITH TIME ZONE as a UTC timestamp without zone. -#}
+{% macro zc_tz_to_utc(expr) %}{{ return(adapter.dispatch('zc_tz_to_utc', 'zendesk_chat')(expr)) }}{% endmacro %}
+{% macro default__zc_tz_to_utc(expr) %}cast({{ expr }} at time zone 'UTC' as {{ dbt.type_timestamp() }}){% endmacro %}
+{% macro snowflake__zc_tz_to_utc(expr) %}convert_timezone('UTC', {{ expr }})::timestamp_ntz{% endmacro %}

@@ -271,18 +271,32 @@ def test_marts_have_the_same_column_types_on_both_engines(dbt_duckdb, dbt_postgr
 
 def test_the_models_ignore_rows_repeated_by_append_syncs_and_missing_columns(dbt_duckdb, expected):
     """An append-mode destination holds an updated chat (and its child rows) once per sync, under
-    a table prefix, in a schema of its own, and a table may lack a column no record carried
-    (`chat_history.nick`): the build gives the same marts. Also the reporting time zone: days are
-    taken in America/New_York."""
+    a table prefix, in a schema of its own; a table may lack a column no record carried
+    (`chat_history.nick`); other loaders write flags and JSON as text, times WITH TIME ZONE or as
+    RFC 3339 text. The build gives the same marts. Also the reporting time zone: days are taken in
+    America/New_York."""
     synced = SESSION_TMP / "sync.duckdb"
     doubled = SESSION_TMP / "doubled.duckdb"
     shutil.copy(synced, doubled)
+    retyped = {
+        "chats": 'CAST("timestamp" AS TIMESTAMPTZ) AS "timestamp", CAST(deleted AS VARCHAR) AS deleted, '
+                 "CAST(missed AS VARCHAR) AS missed, CAST(response_time AS VARCHAR) AS response_time, "
+                 "CAST(agent_ids AS VARCHAR) AS agent_ids",
+        "chat_history": 'CAST("timestamp" AS TIMESTAMPTZ) AS "timestamp"',
+        "agent_timeline": "strftime(start_time_exact, '%Y-%m-%dT%H:%M:%S.%fZ') AS start_time_exact, "
+                          "CAST(duration AS VARCHAR) AS duration",
+    }
     con = duckdb.connect(str(doubled))
     try:
+        con.execute("SET TimeZone = 'UTC'")
         con.execute("CREATE SCHEMA raw")
         for t in ("chats", "chat_history", "chat_engagements", "agents", "departments",
                   "agent_timeline"):
-            cols = "* EXCLUDE (nick)" if t == "chat_history" else "*"
+            cols = "*"
+            if t == "chat_history":
+                cols += " EXCLUDE (nick)"
+            if t in retyped:
+                cols += f" REPLACE ({retyped[t]})"
             con.execute(f"CREATE TABLE raw.zc_{t} AS SELECT {cols} FROM main.{t} "
                         f"UNION ALL SELECT {cols} FROM main.{t}")
     finally:
@@ -293,9 +307,47 @@ def test_the_models_ignore_rows_repeated_by_append_syncs_and_missing_columns(dbt
         "zendesk_chat_database": "synced", "zendesk_chat_schema": "raw",
         "zendesk_chat_table_prefix": "zc_", "zendesk_chat_timezone": tz}, "build")
     again = Marts(duckdb_query(db))
-    [plain] = dbt_duckdb[0].table("zendesk_chat__overall", "chats")
-    [twice] = again.table("zendesk_chat__overall", "chats")
-    assert_same({0: twice}, {0: plain}, "overall on doubled tables")
+    for mart, key in [("zendesk_chat__overall", "chats"), ("zendesk_chat__agents", "agent_id")]:
+        plain = {r[key]: r for r in dbt_duckdb[0].table(mart, key)}
+        twice = {r[key]: r for r in again.table(mart, key)}
+        assert_same(twice, plain, f"{mart} on doubled, retyped tables")
     from zoneinfo import ZoneInfo
     got = {r["started_date"]: r for r in again.table("zendesk_chat__daily", "started_date")}
     assert_same(got, grouped(expected, "started_date", ZoneInfo(tz)), f"daily in {tz}")
+
+
+def test_the_models_read_tables_typed_like_an_airbyte_postgres_destination(dbt_postgres, postgres):
+    """Airbyte's Postgres destination writes times as TIMESTAMP WITH TIME ZONE and objects as
+    JSONB: the marts built from such tables equal those from PyAirbyte's."""
+    import psycopg2
+    con = psycopg2.connect(host="127.0.0.1", port=postgres.port, user=postgres.user,
+                           dbname="postgres")
+    try:
+        con.autocommit = True
+        cur = con.cursor()
+        cur.execute("SET TIME ZONE 'Asia/Tokyo'")  # a session zone that must not leak in
+        cur.execute("DROP SCHEMA IF EXISTS dest CASCADE; CREATE SCHEMA dest")
+        for t in ("chats", "chat_history", "chat_engagements", "agents", "departments",
+                  "agent_timeline"):
+            cur.execute(f"CREATE TABLE dest.{t} AS SELECT * FROM zendesk.{t}")
+            cur.execute("SELECT column_name, data_type FROM information_schema.columns "
+                        "WHERE table_schema = 'zendesk' AND table_name = %s", (t,))
+            for col, typ in cur.fetchall():
+                if typ == "timestamp without time zone":
+                    cur.execute(f'ALTER TABLE dest.{t} ALTER COLUMN "{col}" TYPE timestamptz '
+                                f"USING \"{col}\" AT TIME ZONE 'UTC'")
+                elif typ == "json":
+                    cur.execute(f'ALTER TABLE dest.{t} ALTER COLUMN "{col}" TYPE jsonb '
+                                f'USING "{col}"::jsonb')
+    finally:
+        con.close()
+    profile = {"type": "postgres", "host": "127.0.0.1", "port": postgres.port,
+               "user": postgres.user, "password": "unused-trust-auth", "dbname": "postgres",
+               "schema": "kpis_dest", "threads": 2}
+    run_dbt("postgres-dest", profile, {"zendesk_chat_schema": "dest"}, "build")
+    dest = Marts(dbt_postgres[0]._query, schema="kpis_dest")
+    for mart, key in [("zendesk_chat__chats", "chat_id"), ("zendesk_chat__daily", "started_date"),
+                      ("zendesk_chat__agent_daily", "agent_id, started_date")]:
+        plain = {tuple(r[k.strip()] for k in key.split(",")): r for r in dbt_postgres[0].table(mart, key)}
+        other = {tuple(r[k.strip()] for k in key.split(",")): r for r in dest.table(mart, key)}
+        assert_same(other, plain, f"{mart} from destination-typed tables")
