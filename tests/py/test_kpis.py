@@ -198,11 +198,11 @@ def test_dbt_build_passes_every_model_and_test(marts, request):
 
 
 def test_the_sync_holds_every_generated_chat_once(duckdb_cache, expected):
-    con = duckdb.connect(str(duckdb_cache.db_path), read_only=True)
-    try:
-        rows = con.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM main.chats").fetchall()
-    finally:
-        con.close()
+    from sqlalchemy import text
+    engine = duckdb_cache.get_sql_engine()
+    with engine.connect() as con:
+        rows = [tuple(r) for r in con.execute(text("SELECT COUNT(*), COUNT(DISTINCT id) FROM main.chats"))]
+    engine.dispose()  # DuckDB: dbt (another process) opens the file next
     assert rows == [(len(expected["chats"]), len(expected["chats"]))]
 
 
