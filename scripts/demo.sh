@@ -154,7 +154,7 @@ for a, b, c in rows:
 print("  chats per agent (top 5), median first response:")
 wn = max(len(a[0]) for a in agents)
 for name, n, med in agents:
-    print(f"    {name:<{wn}}  {n:>5}  {s(med)}")
+    print(f"    {name:<{wn}}  {n:>7,}  {s(med)}")
 PY
 
 if [ -n "${KEEP:-}" ]; then report="$work/report.html"; else mkdir -p target/demo; report="$PWD/target/demo/report.html"; fi
