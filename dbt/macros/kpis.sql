@@ -59,8 +59,7 @@ handled as (
   select
     b.agent_id,
     {%- for g in chat_grain %} {{ g }},{% endfor %}
-    cast(count(distinct b.chat_id) as {{ dbt.type_bigint() }}) as chats_handled,
-    {{ zc_count_if("c.status = 'missed'") }} as missed_chats_listed
+    cast(count(distinct b.chat_id) as {{ dbt.type_bigint() }}) as chats_handled
   from {{ ref('stg_zendesk_chat__chat_agents') }} b
   join chats c on c.chat_id = b.chat_id
   group by b.agent_id{% for g in chat_grain %}, {{ g }}{% endfor %}
