@@ -260,6 +260,10 @@ class Marts:
     def rows(self, sql: str) -> list[tuple]:
         return self._query(sql.replace("{s}", self.schema))
 
+    def in_schema(self, schema: str) -> "Marts":
+        """The same database, marts built in another schema."""
+        return Marts(self._query, schema)
+
     def table(self, name: str, order_by: str) -> list[dict]:
         return self.dicts(f"SELECT * FROM {{s}}.{name} ORDER BY {order_by}")
 

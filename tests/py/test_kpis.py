@@ -345,7 +345,7 @@ def test_the_models_read_tables_typed_like_an_airbyte_postgres_destination(dbt_p
                "user": postgres.user, "password": "unused-trust-auth", "dbname": "postgres",
                "schema": "kpis_dest", "threads": 2}
     run_dbt("postgres-dest", profile, {"zendesk_chat_schema": "dest"}, "build")
-    dest = Marts(dbt_postgres[0]._query, schema="kpis_dest")
+    dest = dbt_postgres[0].in_schema("kpis_dest")
     for mart, key in [("zendesk_chat__chats", "chat_id"), ("zendesk_chat__daily", "started_date"),
                       ("zendesk_chat__agent_daily", "agent_id, started_date")]:
         plain = {tuple(r[k.strip()] for k in key.split(",")): r for r in dbt_postgres[0].table(mart, key)}
