@@ -2,7 +2,8 @@
     field that never carried data creates no column), flags may be BOOLEAN or text, times may be
     TIMESTAMP, TIMESTAMP WITH TIME ZONE or RFC 3339 text, objects JSON, JSONB or JSON text.
     Every macro here returns an expression of one fixed type, or a typed NULL when the column is
-    absent, so a staging model compiles to the same column types on every engine. -#}
+    absent, so a staging model compiles to the same column types on every engine. Source columns
+    are quoted as the table spells them; the models' own names are plain lower-case identifiers. -#}
 
 {#- name (lower case) -> {"name": the column's own spelling, "type": its data type, lower case}.
     Empty while dbt parses the project (no database access then). -#}
@@ -43,20 +44,20 @@
 {% macro zc_col(cols, name, kind, alias=none) %}
   {%- set out = alias or name -%}
   {%- if name not in cols -%}
-    cast(null as {{ zc_type(kind) }}) as {{ adapter.quote(out) }}
+    cast(null as {{ zc_type(kind) }}) as {{ out }}
   {%- else -%}
     {%- set q = adapter.quote(cols[name]["name"]) -%}
     {%- set t = cols[name]["type"] -%}
     {%- if kind == 'bool' and t.startswith('bool') -%}
-      {{ q }} as {{ adapter.quote(out) }}
+      {{ q }} as {{ out }}
     {%- elif kind == 'ts' and ('with time zone' in t or 'timestamptz' in t or 'timestamp_tz' in t) -%}
-      {{ zc_tz_to_utc(q) }} as {{ adapter.quote(out) }}
+      {{ zc_tz_to_utc(q) }} as {{ out }}
     {%- elif kind == 'ts' and t.startswith('timestamp') -%}
-      cast({{ q }} as {{ dbt.type_timestamp() }}) as {{ adapter.quote(out) }}
+      cast({{ q }} as {{ dbt.type_timestamp() }}) as {{ out }}
     {%- elif kind in ('int', 'float') and (t in ('integer', 'bigint', 'smallint', 'double', 'double precision', 'real', 'float', 'hugeint') or t.startswith('numeric') or t.startswith('decimal')) -%}
-      cast({{ q }} as {{ zc_type(kind) }}) as {{ adapter.quote(out) }}
+      cast({{ q }} as {{ zc_type(kind) }}) as {{ out }}
     {%- else -%}
-      {{ zc_cast_text(zc_as_text(q, t), kind) }} as {{ adapter.quote(out) }}
+      {{ zc_cast_text(zc_as_text(q, t), kind) }} as {{ out }}
     {%- endif -%}
   {%- endif -%}
 {% endmacro %}
@@ -64,9 +65,9 @@
 {#- Field `key` of the JSON object in column `name`, as `kind`; NULL when the column is missing. -#}
 {% macro zc_json_col(cols, name, key, kind, alias) %}
   {%- if name not in cols -%}
-    cast(null as {{ zc_type(kind) }}) as {{ adapter.quote(alias) }}
+    cast(null as {{ zc_type(kind) }}) as {{ alias }}
   {%- else -%}
-    {{ zc_cast_text(zc_json_text(adapter.quote(cols[name]["name"]), key), kind) }} as {{ adapter.quote(alias) }}
+    {{ zc_cast_text(zc_json_text(adapter.quote(cols[name]["name"]), key), kind) }} as {{ alias }}
   {%- endif -%}
 {% endmacro %}
 
@@ -74,7 +75,7 @@
 {% macro zc_latest_first(cols, cursor=none) %}
   {%- set parts = [] -%}
   {%- if cursor and cursor in cols -%}{%- do parts.append(adapter.quote(cols[cursor]["name"]) ~ " desc nulls last") -%}{%- endif -%}
-  {%- if '_airbyte_extracted_at' in cols -%}{%- do parts.append("_airbyte_extracted_at desc nulls last") -%}{%- endif -%}
+  {%- if '_airbyte_extracted_at' in cols -%}{%- do parts.append(adapter.quote(cols['_airbyte_extracted_at']["name"]) ~ " desc nulls last") -%}{%- endif -%}
   {%- if not parts -%}{%- do parts.append("1") -%}{%- endif -%}
   {{ parts | join(", ") }}
 {% endmacro %}

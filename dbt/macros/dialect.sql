@@ -54,6 +54,8 @@ from {{ from_sql }} s, lateral flatten(input => try_parse_json(to_varchar(s.{{ a
 {#- The continuous percentile `p` (0..1) of a numeric expression, as an aggregate. -#}
 {% macro zc_percentile(expr, p) %}{{ return(adapter.dispatch('zc_percentile', 'zendesk_chat')(expr, p)) }}{% endmacro %}
 {% macro default__zc_percentile(expr, p) %}percentile_cont({{ p }}) within group (order by {{ expr }}){% endmacro %}
+{#- BigQuery has PERCENTILE_CONT only as a window function: an approximation (1/1000 quantiles). -#}
+{% macro bigquery__zc_percentile(expr, p) %}approx_quantiles({{ expr }}, 1000)[offset({{ (p * 1000) | int }})]{% endmacro %}
 
 {#- Seconds (with fractions) from timestamp `a` to timestamp `b`. -#}
 {% macro zc_seconds_between(a, b) %}{{ return(adapter.dispatch('zc_seconds_between', 'zendesk_chat')(a, b)) }}{% endmacro %}

@@ -96,11 +96,13 @@ timeline as (
   group by t.agent_id{% for g in tl_grain %}, {{ g }}{% endfor %}
 ),
 keys as (
-  select agent_id{% for g in grain_cols %}, {{ g }}{% endfor %} from handled
-  union
-  select agent_id{% for g in grain_cols %}, {{ g }}{% endfor %} from engaged
-  union
-  select agent_id{% for g in grain_cols %}, {{ g }}{% endfor %} from timeline
+  select distinct agent_id{% for g in grain_cols %}, {{ g }}{% endfor %} from (
+    select agent_id{% for g in grain_cols %}, {{ g }}{% endfor %} from handled
+    union all
+    select agent_id{% for g in grain_cols %}, {{ g }}{% endfor %} from engaged
+    union all
+    select agent_id{% for g in grain_cols %}, {{ g }}{% endfor %} from timeline
+  ) all_keys
 )
 select
   k.agent_id,
