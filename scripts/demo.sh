@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Full sync demo: starts the fake Zendesk Chat API (embedded default data set) on 127.0.0.1,
-# runs `read` for every stream against it, and prints what was synced per stream.
-# Usage: bash scripts/demo.sh            (env CHATS=N to change the number of chats)
+# Full sync demo: starts the fake Zendesk Chat API (embedded default data set) on 127.0.0.1, runs
+# `read` for every stream against it and prints what was synced per stream; then loads the data
+# with PyAirbyte into DuckDB, runs `dbt build` (dbt/) on it, prints the KPIs from the marts and
+# writes the HTML report.
+# Usage: bash scripts/demo.sh
+# Env: CHATS=N      number of chats (default 2000)
+#      KEEP=DIR     keep the config, catalog, sync output, state, DuckDB file and report in DIR
+#      KPIS=0       stop after the sync summary (no PyAirbyte, dbt or report)
+# The KPI part needs two venvs (.venv-tests for PyAirbyte, .venv-dbt for dbt; the same ones
+# scripts/py-tests.sh uses): the first run creates them, about 4 minutes and 1.1 GB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,12 +16,20 @@ CHATS="${CHATS:-2000}"
 echo "==> building (release; a first build takes about 5 minutes on 2 cores, later ones seconds)" >&2
 cargo build --release --locked -p source-zendesk-chat -p zendesk-chat-sandbox
 
-work="$(mktemp -d)"
+if [ -n "${KEEP:-}" ]; then
+  mkdir -p "$KEEP"
+  work="$(cd "$KEEP" && pwd)"
+else
+  work="$(mktemp -d)"
+fi
 sandbox_pid=""
-cleanup() { [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null || true
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
 trap cleanup EXIT
 
-target/release/zendesk-chat-sandbox --port 0 --chats "$CHATS" --max-lifetime-secs 600 \
+target/release/zendesk-chat-sandbox --port 0 --chats "$CHATS" --max-lifetime-secs 1800 \
   > "$work/sandbox.out" 2> "$work/sandbox.err" &
 sandbox_pid=$!
 for _ in $(seq 1 100); do grep -q '^listening on' "$work/sandbox.out" 2>/dev/null && break; sleep 0.1; done
@@ -41,6 +56,7 @@ start=$(date +%s.%N)
 target/release/source-zendesk-chat read --config "$work/config.json" --catalog "$work/catalog.json" \
   > "$work/read.out" 2> "$work/read.err"
 end=$(date +%s.%N)
+grep '"type":"STATE"' "$work/read.out" > "$work/state.jsonl" || true
 python3 - "$work/read.out" "$start" "$end" <<'PY'
 import json, sys
 records, states, errors = {}, {}, []
@@ -55,43 +71,96 @@ for line in open(sys.argv[1]):
         errors.append(m["trace"]["error"]["message"])
 def plural(n, word):
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-print(f"{'stream':<20} {'records':>14}  final state")
-for name in sorted(states):
-    st = {k: v for k, v in states[name].items() if not k.startswith("__ab_")}
-    state = json.dumps(st) if st else "(full refresh: no cursor)"
-    print(f"{name:<20} {plural(records.get(name, 0), 'record'):>14}  {state}")
 total = sum(records.values())
 secs = float(sys.argv[3]) - float(sys.argv[2])
-print(f"{'total':<20} {plural(total, 'record'):>14}  in {secs:.2f} s")
+rows = []
+for name in sorted(states):
+    st = {k: v for k, v in states[name].items() if not k.startswith("__ab_")}
+    rows.append((name, plural(records.get(name, 0), "record"),
+                 json.dumps(st) if st else "(full refresh: no cursor)"))
+rows.append(("total", plural(total, "record"), f"in {secs:.2f} s"))
+w_name = max(len(r[0]) for r in rows + [("stream",)])
+w_rec = max(len(r[1]) for r in rows + [("", "records")])
+print(f"{'stream':<{w_name}}  {'records':>{w_rec}}  final state")
+for name, recs, state in rows:
+    print(f"{name:<{w_name}}  {recs:>{w_rec}}  {state}")
+print("Final cursors: chats and its child streams, and agent_timeline, stop at the last record read;"
+      " conversions and department_events move on to now - 5.5 min (the live-edge ceiling: the"
+      " last minutes of an export are not final); agents and bans keep the last id. The next"
+      " incremental sync (--state) starts there.")
 for e in errors:
     print("ERROR:", e)
 sys.exit(1 if errors else 0)
 PY
 
+if [ "${KPIS:-1}" = "0" ]; then
+  [ -n "${KEEP:-}" ] && echo "kept in $work: config.json, catalog.json, read.out (sync output), read.err (logs), state.jsonl (state)"
+  exit 0
+fi
+
 echo >&2
-echo "==> what the data is for: a few KPIs computed from the synced chats (analytics/ has the SQL)" >&2
-python3 - "$work/read.out" <<'PY'
-import json, statistics, sys
-from collections import Counter
-chats = {}
-for line in open(sys.argv[1]):
-    m = json.loads(line)
-    if m["type"] == "RECORD" and m["record"]["stream"] == "chats":
-        c = m["record"]["data"]
-        chats[c["id"]] = c  # latest version per chat
-live = [c for c in chats.values() if c.get("type") == "chat"]
-firsts = [c["response_time"]["first"] for c in live
-          if (c.get("response_time") or {}).get("first") is not None]
-ratings = Counter(c.get("rating") or "unrated" for c in live if not c.get("missed"))
-missed = sum(1 for c in live if c.get("missed"))
-per_agent = Counter(n for c in live for n in (c.get("agent_names") or []))
-print(f"chats: {len(live):,} (+ {len(chats) - len(live):,} offline messages); missed: {missed:,}"
-      f" ({100 * missed / max(len(live), 1):.1f} %)")
-if firsts:
-    print(f"first response time: average {statistics.mean(firsts):.1f} s, median {statistics.median(firsts):.0f} s")
-good, bad = ratings.get("good", 0), ratings.get("bad", 0)
-print(f"satisfaction: {good:,} good, {bad:,} bad ({100 * good / max(good + bad, 1):.1f} % good)")
-print("chats per agent (top 5):")
-for name, n in per_agent.most_common(5):
-    print(f"  {name:<24} {n:>5}")
+echo "==> KPIs: PyAirbyte loads the sync into DuckDB, dbt builds the marts (dbt/)" >&2
+setup_start=$(date +%s)
+. scripts/venv.sh
+venv .venv-tests tests/py/requirements.txt
+venv .venv-dbt dbt/requirements.txt
+setup_secs=$(( $(date +%s) - setup_start ))
+[ "$setup_secs" -gt 20 ] && echo "==> venvs set up in ${setup_secs} s (first run only)" >&2
+
+db="$work/zendesk_chat.duckdb"
+rm -f "$db"
+AIRBYTE_LOGGING_ROOT="$work/airbyte-logs" .venv-tests/bin/python dbt/load_with_pyairbyte.py \
+  --config "$work/config.json" --connector target/release/source-zendesk-chat --db "$db" \
+  --full-refresh > "$work/pyairbyte.log" 2>&1 || { tail -20 "$work/pyairbyte.log" >&2; exit 1; }
+tail -1 "$work/pyairbyte.log" >&2
+
+cat > "$work/profiles.yml" <<YAML
+zendesk_chat:
+  target: duckdb
+  outputs:
+    duckdb: {type: duckdb, path: "$db", schema: zendesk_chat_kpis, threads: 2}
+YAML
+.venv-dbt/bin/dbt build --project-dir dbt --profiles-dir "$work" --target-path "$work/dbt-target" \
+  --log-path "$work/dbt-logs" > "$work/dbt-build.log" 2>&1 || { tail -40 "$work/dbt-build.log" >&2; exit 1; }
+echo "==> dbt build: $(grep -o 'PASS=.*' "$work/dbt-build.log" | tail -1)" >&2
+
+.venv-dbt/bin/python - "$db" <<'PY'
+import sys
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+cur = con.execute("SELECT * FROM zendesk_chat_kpis.zendesk_chat__overall")
+o = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+agents = con.execute("""SELECT agent_name, chats_handled, median_first_response_s
+    FROM zendesk_chat_kpis.zendesk_chat__agents ORDER BY chats_handled DESC, agent_name LIMIT 5""").fetchall()
+s = lambda v: "–" if v is None else f"{v:,.2f} s"
+pct = lambda v: "–" if v is None else f"{100 * v:.2f} %"
+rows = [
+    ("chats (not deleted)", f"{o['chats']:,}", "live chats + offline messages"),
+    ("live chats", f"{o['live_chats']:,}", f"answered {o['answered_chats']:,}, missed {o['missed_chats']:,}"),
+    ("missed rate", pct(o["missed_rate"]), "missed / live chats"),
+    ("offline messages", f"{o['offline_messages']:,}", f"read {o['read_offline_messages']:,}, unread (open) {o['open_chats']:,}"),
+    ("first response", s(o["avg_first_response_s"]),
+     f"average over {o['responded_chats']:,} chats; median {s(o['median_first_response_s'])}, p90 {s(o['p90_first_response_s'])}"),
+    ("waiting time", s(o["avg_waiting_time_s"]),
+     f"average over {o['waited_chats']:,} chats; median {s(o['median_waiting_time_s'])}, p90 {s(o['p90_waiting_time_s'])}"),
+    ("duration, answered", s(o["avg_answered_duration_s"]), f"average; missed chats {s(o['avg_missed_duration_s'])}"),
+    ("satisfaction", pct(o["satisfaction_rate"]), f"good / rated: {o['good_ratings']:,} good, {o['bad_ratings']:,} bad ({o['rated_chats']:,} of {o['answered_chats']:,} answered rated)"),
+]
+w0 = max(len(r[0]) for r in rows)
+w1 = max(len(r[1]) for r in rows)
+print("KPIs (dbt marts zendesk_chat__overall, zendesk_chat__agents):")
+for a, b, c in rows:
+    print(f"  {a:<{w0}}  {b:>{w1}}  {c}")
+print("  chats per agent (top 5), median first response:")
+wn = max(len(a[0]) for a in agents)
+for name, n, med in agents:
+    print(f"    {name:<{wn}}  {n:>7,}  {s(med)}")
 PY
+
+if [ -n "${KEEP:-}" ]; then report="$work/report.html"; else mkdir -p target/demo; report="$PWD/target/demo/report.html"; fi
+.venv-dbt/bin/python dbt/report/build_report.py --duckdb "$db" --out "$report" >/dev/null
+echo "report: $report (one self-contained HTML file)"
+if [ -n "${KEEP:-}" ]; then
+  echo "kept in $work: config.json, catalog.json, read.out (sync output), read.err (logs), state.jsonl (state)," \
+       "zendesk_chat.duckdb (PyAirbyte's tables in schema main, the marts in zendesk_chat_kpis), profiles.yml, report.html"
+fi

@@ -1,26 +1,24 @@
 #!/usr/bin/env bash
 # The Python end-to-end tests (tests/py): the real connector binary driven by PyAirbyte against the
-# fake Zendesk Chat API, synced into DuckDB and into a throwaway PostgreSQL 15 on 127.0.0.1, with
-# the KPI queries of analytics/ checked against the fake API's generated data.
+# fake Zendesk Chat API, synced into DuckDB and into a throwaway PostgreSQL 15 on 127.0.0.1, then
+# `dbt build` of dbt/ on both, the marts checked against the fake API's generated data, and the
+# HTML report rendered in headless Chromium.
 # Usage: bash scripts/py-tests.sh [pytest args]
-# Env: PYTHON (default python3, 3.10+), VENV (default .venv-tests), PG_BIN (PostgreSQL bin dir).
-# First run: creates the venv from tests/py/requirements.txt (about 3 min, 790 MB); later runs
-# reuse it while the requirements file is unchanged.
+# Env: PYTHON (default python3, 3.10+), VENV (default .venv-tests), DBT_VENV (default .venv-dbt),
+# PG_BIN (PostgreSQL bin dir), CHROMIUM (default: chromium on PATH).
+# First run: creates the venvs from tests/py/requirements.txt (about 3 min, 790 MB) and
+# dbt/requirements.txt (about 1 min, 330 MB); later runs reuse them while the requirements files
+# are unchanged. Installs PostgreSQL 15 and Chromium from Debian when root and absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv-tests}"
-REQ=tests/py/requirements.txt
-stamp="$VENV/.requirements.sha256"
-want="$(sha256sum "$REQ" | cut -d' ' -f1)"
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "==> creating $VENV from $REQ (first time: about 3 minutes)"
-  rm -rf "$VENV"
-  "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ"
-  echo "$want" > "$stamp"
-fi
+. scripts/venv.sh
+venv "$VENV" tests/py/requirements.txt
+DBT_VENV="${DBT_VENV:-.venv-dbt}"
+venv "$DBT_VENV" dbt/requirements.txt
+export DBT_BIN="$PWD/$DBT_VENV/bin/dbt" DBT_PYTHON="$PWD/$DBT_VENV/bin/python"
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 if [ ! -x "$PG_BIN/initdb" ] && ! command -v initdb >/dev/null; then
@@ -33,6 +31,17 @@ if [ ! -x "$PG_BIN/initdb" ] && ! command -v initdb >/dev/null; then
   fi
 fi
 export PG_BIN
+
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing Chromium from Debian (for the report test)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium not found: install it (apt-get install chromium) or set CHROMIUM" >&2
+    exit 1
+  fi
+fi
+export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 
 # The debug binaries `cargo test` builds (same features as the Rust tests: no extra compile after
 # them); they land in target/debug/.

@@ -6,6 +6,9 @@
 - ``duckdb_cache``: a full sync of every stream into a DuckDB cache.
 - ``postgres_cache``: the same sync into a real PostgreSQL started on loopback for the session
   (initdb + pg_ctl in a temp dir, as the ``postgres`` user or ``nobody`` when run as root).
+- ``dbt_duckdb``, ``dbt_postgres``: `dbt build` of dbt/ on each sync; (``Marts``, dbt's output).
+  dbt runs from its own venv (its pins conflict with PyAirbyte's): ``DBT_BIN``, else
+  ``.venv-dbt/bin/dbt`` (scripts/py-tests.sh creates it).
 
 Binaries: ``CONNECTOR_BIN`` / ``SANDBOX_BIN``, else ``target/release`` when present, else
 ``target/debug``. PostgreSQL binaries: ``PG_BIN``, else ``/usr/lib/postgresql/15/bin``, else PATH.
@@ -25,6 +28,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import duckdb
+import psycopg2
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +64,8 @@ RESOURCES = ["account", "agents", "agent_timeline", "bans", "chats", "department
 START_DATE = "2024-01-01T00:00:00Z"
 ACCESS_TOKEN = "sandbox-token-0001"
 CHATS = int(os.environ.get("PY_TEST_CHATS", "2000"))
+DBT_PROJECT = ROOT / "dbt"
+KPI_SCHEMA = "zendesk_chat_kpis"
 
 
 def _binary(env: str, name: str) -> Path:
@@ -212,6 +219,111 @@ def postgres_cache(source, postgres):
     _sync(source, cache)
     yield cache
     cache.get_sql_engine().dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# dbt on the synced tables
+
+
+def dbt_bin() -> str:
+    path = os.environ.get("DBT_BIN") or str(ROOT / ".venv-dbt" / "bin" / "dbt")
+    if not Path(path).is_file():
+        raise RuntimeError(f"dbt not found at {path}: run the tests through scripts/py-tests.sh, "
+                           f"or set DBT_BIN")
+    return path
+
+
+def run_dbt(name: str, profile: dict, variables: dict, *args: str) -> str:
+    """`dbt <args>` on the package with a profile of its own; returns the output, raises with it
+    when dbt fails."""
+    work = SESSION_TMP / f"dbt-{name}"
+    work.mkdir(exist_ok=True)
+    (work / "profiles.yml").write_text(json.dumps({"zendesk_chat": {
+        "target": "t", "outputs": {"t": profile}}}))
+    cmd = [dbt_bin(), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(work),
+           "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+           "--vars", json.dumps(variables)]
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({name}):\n{proc.stdout[-8000:]}\n{proc.stderr[-4000:]}")
+    return proc.stdout
+
+
+class Marts:
+    """Read access to the built marts."""
+
+    def __init__(self, query, schema: str = KPI_SCHEMA):
+        self._query = query
+        self.schema = schema
+
+    def rows(self, sql: str) -> list[tuple]:
+        return self._query(sql.replace("{s}", self.schema))
+
+    def in_schema(self, schema: str) -> "Marts":
+        """The same database, marts built in another schema."""
+        return Marts(self._query, schema)
+
+    def table(self, name: str, order_by: str) -> list[dict]:
+        return self.dicts(f"SELECT * FROM {{s}}.{name} ORDER BY {order_by}")
+
+    def dicts(self, sql: str) -> list[dict]:
+        cols, rows = self._query(sql.replace("{s}", self.schema), with_names=True)
+        return [dict(zip(cols, r)) for r in rows]
+
+
+def duckdb_query(path: Path):
+    def query(sql: str, with_names: bool = False):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            cur = con.execute(sql)
+            rows = [tuple(r) for r in cur.fetchall()]
+            return ([d[0] for d in cur.description], rows) if with_names else rows
+        finally:
+            con.close()
+    return query
+
+
+def duckdb_profile(db: Path, synced: Path) -> dict:
+    return {"type": "duckdb", "path": str(db), "schema": KPI_SCHEMA, "threads": 2,
+            "attach": [{"path": str(synced), "alias": "synced", "read_only": True}]}
+
+
+@pytest.fixture(scope="session")
+def dbt_duckdb(duckdb_cache):
+    """dbt build into its own DuckDB file, reading the PyAirbyte cache attached read-only (the
+    `zendesk_chat_database` var names it). PyAirbyte's connections are closed first: DuckDB lets
+    one process at a time open a file for writing."""
+    duckdb_cache.get_sql_engine().dispose()
+    synced = Path(duckdb_cache.db_path)
+    db = SESSION_TMP / "kpis.duckdb"
+    out = run_dbt("duckdb", duckdb_profile(db, synced), {"zendesk_chat_database": "synced"}, "build")
+    return Marts(duckdb_query(db)), out
+
+
+@pytest.fixture(scope="session")
+def dbt_postgres(postgres_cache, postgres):
+    profile = {"type": "postgres", "host": "127.0.0.1", "port": postgres.port,
+               "user": postgres.user, "password": "unused-trust-auth", "dbname": "postgres",
+               "schema": KPI_SCHEMA, "threads": 2}
+    out = run_dbt("postgres", profile, {"zendesk_chat_schema": "zendesk"}, "build")
+
+    def query(sql: str, with_names: bool = False):
+        con = psycopg2.connect(host="127.0.0.1", port=postgres.port, user=postgres.user,
+                               dbname="postgres")
+        try:
+            cur = con.cursor()
+            cur.execute(sql)
+            rows = [tuple(r) for r in cur.fetchall()]
+            return ([d[0] for d in cur.description], rows) if with_names else rows
+        finally:
+            con.close()
+    return Marts(query), out
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def marts(request) -> Marts:
+    return request.getfixturevalue(f"dbt_{request.param}")[0]
 
 
 def pytest_sessionfinish(session, exitstatus):

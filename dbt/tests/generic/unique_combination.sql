@@ -1,0 +1,7 @@
+{#- The columns together identify a row: no two rows share all of them. -#}
+{% test unique_combination(model, columns) %}
+select {{ columns | join(", ") }}, count(*) as n
+from {{ model }}
+group by {{ columns | join(", ") }}
+having count(*) > 1
+{% endtest %}
