@@ -133,39 +133,17 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-    use std::sync::Mutex;
-
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl Write for Sink {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn a_panic_becomes_a_system_error_trace_after_the_buffered_lines() {
-        let sink = Sink::default();
-        let out = Output::new(Box::new(sink.clone()));
+        let (out, captured) = protocol::output::Captured::output();
         let data = serde_json::value::RawValue::from_string("{\"id\":1}".into()).unwrap();
         out.lock().push_record("chats", &data, 7).unwrap();
         let mut fallback = Vec::new();
         report_panic(&out, "index out of bounds at src/x.rs:3", &mut fallback);
         assert!(fallback.is_empty());
-        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<serde_json::Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(lines.len(), 2, "{text}");
+        let lines = captured.messages();
+        assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(lines[0]["type"], "RECORD");
         assert_eq!(lines[1]["trace"]["error"]["failure_type"], "system_error");
         assert!(lines[1]["trace"]["error"]["internal_message"]

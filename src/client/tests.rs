@@ -1,9 +1,8 @@
 //! Unit tests of the request loop (401 → refresh, 429 → pause, 5xx → retry) and of the OAuth
 //! refresh, against wiremock answers built for each case.
 
-use std::io::Write;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -14,29 +13,8 @@ use super::retry::RetryPolicy;
 use super::Client;
 use crate::config::ValidConfig;
 use crate::error::Error;
-use crate::protocol::{FailureType, Output};
-
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Sink {
-    fn messages(&self) -> Vec<Value> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
+use crate::protocol::output::Captured;
+use crate::protocol::FailureType;
 
 /// A fast policy: three attempts, millisecond backoff.
 fn quick() -> RetryPolicy {
@@ -48,7 +26,7 @@ fn quick() -> RetryPolicy {
     }
 }
 
-fn client(server: &MockServer, oauth: bool, policy: RetryPolicy) -> (Client, Sink) {
+fn client(server: &MockServer, oauth: bool, policy: RetryPolicy) -> (Client, Captured) {
     let credentials = if oauth {
         json!({"credentials": "oauth2.0", "client_id": "unit-client", "client_secret": "unit-secret-1",
                "access_token": "old-token", "refresh_token": "refresh-1"})
@@ -65,9 +43,8 @@ fn client(server: &MockServer, oauth: bool, policy: RetryPolicy) -> (Client, Sin
         .to_string(),
     )
     .unwrap();
-    let sink = Sink::default();
-    let out = Arc::new(Output::new(Box::new(sink.clone())));
-    (Client::new(&config, policy, out).unwrap(), sink)
+    let (out, captured) = Captured::output();
+    (Client::new(&config, policy, out).unwrap(), captured)
 }
 
 fn token_answer(access: &str, refresh: &str) -> ResponseTemplate {

@@ -1,7 +1,6 @@
 //! A scripted in-memory [`Fetch`] for unit tests: a closure answers each request, every request
 //! is logged, and the output is captured as parsed Airbyte messages.
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -10,7 +9,8 @@ use serde_json::Value;
 use super::driver::{Ctx, Selection, Tracker};
 use super::{Fetch, Reply};
 use crate::error::Error;
-use crate::protocol::{Output, SyncMode};
+use crate::protocol::output::Captured;
+use crate::protocol::SyncMode;
 
 type Answer = dyn Fn(&str, &[(&str, String)]) -> Reply + Send + Sync;
 
@@ -61,21 +61,6 @@ pub fn param<'a>(query: &'a [(&str, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut b) = self.0.lock() {
-            b.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// A read context over a scripted fetch, and what it wrote.
 pub struct Harness {
     pub ctx: Ctx<Scripted>,
@@ -84,8 +69,7 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(fetch: Scripted, start_secs: i64, concurrency: usize) -> Self {
-        let captured = Captured::default();
-        let output = Arc::new(Output::new(Box::new(captured.clone())));
+        let (output, captured) = Captured::output();
         let start_date = chrono::DateTime::from_timestamp(start_secs, 0).unwrap_or_default();
         Self {
             ctx: Ctx {
@@ -112,16 +96,7 @@ impl Harness {
     /// Every message written so far.
     pub fn messages(&self) -> Vec<Value> {
         let _ = self.ctx.output.flush();
-        let bytes = self
-            .captured
-            .0
-            .lock()
-            .map(|b| b.clone())
-            .unwrap_or_default();
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
+        self.captured.messages()
     }
 
     /// The records' `data` of `stream`, in order.

@@ -302,6 +302,47 @@ fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> Result<(), Outp
     })
 }
 
+/// An in-memory stdout for tests: what an [`Output`] over it wrote, shared by its clones.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl Captured {
+    /// An output writing here, and this capture.
+    pub fn output() -> (Arc<Output>, Captured) {
+        let captured = Captured::default();
+        (Arc::new(Output::new(Box::new(captured.clone()))), captured)
+    }
+
+    /// What was written so far, as text.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// What was written so far, one parsed message per line.
+    pub fn messages(&self) -> Vec<Value> {
+        let text = self.text();
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON message per line"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

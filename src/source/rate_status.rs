@@ -50,25 +50,10 @@ fn announce(trackers: &[Tracker], out: &Output, event: PauseEvent) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-    use std::sync::Mutex;
-
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl Write for Sink {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn unfinished_streams_are_rate_limited_then_running() {
-        let sink = Sink::default();
-        let out = Arc::new(Output::new(Box::new(sink.clone())));
+        let (out, captured) = crate::protocol::output::Captured::output();
         let find = |n| crate::streams::find(n).expect("a stream of the catalog");
         let (a, b) = (Tracker::new(find("chats")), Tracker::new(find("agents")));
         b.finish();
@@ -76,7 +61,7 @@ mod tests {
         let until = chrono::DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
         observe(PauseEvent::Paused { until });
         observe(PauseEvent::Resumed);
-        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let text = captured.text();
         let statuses: Vec<serde_json::Value> = text
             .lines()
             .map(|l| {
