@@ -123,8 +123,9 @@ const MIN_SLICE_SECS: i64 = 3600;
 /// A split leaves the old slice at most this many pages ahead, at the density it measured.
 const AHEAD: i64 = 4;
 
-/// A slice is split only when it is expected to hold at least this many more chats.
-const MIN_SPLIT_CHATS: u64 = 4 * LIMIT as u64;
+/// A slice is split only when it is expected to hold at least this many more chats (two pages:
+/// a split costs an eighth of a page, and splitting late keeps the slots busy to the end).
+const MIN_SPLIT_CHATS: u64 = 2 * LIMIT as u64;
 
 /// The range is probed when what is left is longer than this many of the first page's spans
 /// per probe (shorter ranges are reached as fast by splitting near the data).
@@ -219,14 +220,24 @@ impl Progress {
         if expected < MIN_SPLIT_CHATS || left < 2 * min_slice {
             return None;
         }
-        // Cut near the data, not at the time midpoint: AHEAD pages ahead at the density the
-        // last page measured, so in a burst the new slice's first page is real data too.
-        let ahead = (left / 2).min(sample.page_secs().saturating_mul(AHEAD).max(min_slice));
+        let ahead = ahead_of(sample.page_secs(), expected, min_slice).min(left / 2);
         let cut = self.whole_second(old.fetched.secs.saturating_add(ahead));
         let new = self.slices[index].cut_at(cut);
         self.slices.push(new);
         Some(self.slices.len() - 1)
     }
+}
+
+/// How far ahead of what a slice fetched a split cuts it, at `page` seconds a page: near the
+/// data rather than at the time midpoint (AHEAD pages, fewer when fewer are expected, at least
+/// `min_slice`), so in a burst the new slice's first page is real data too; and just short of a
+/// page boundary, so the old slice's last page crosses the cut by an eighth of a page instead of
+/// taking one more request that mostly re-reads the new slice.
+fn ahead_of(page: i64, expected: u64, min_slice: i64) -> i64 {
+    let wanted = (expected / u64::from(LIMIT) / 2).clamp(1, AHEAD as u64) as i64;
+    let at_least = min_slice.saturating_add(page - 1) / page.max(1);
+    let pages = wanted.max(at_least);
+    pages.saturating_mul(page).saturating_sub(page / 8).max(1)
 }
 
 #[cfg(test)]
@@ -274,9 +285,10 @@ mod tests {
             slice(100_000, None, 110_000, Some((500, 5_000))),
         ]);
         let i = p.split(300_000).unwrap();
-        // AHEAD (4) pages ahead at that density, not half of the 190,000 s left.
-        assert_eq!(p.slices[1].end, Some(150_000));
-        assert_eq!(p.slices[i].start, Position::start_of(150_000));
+        // AHEAD (4) pages ahead at that density less an eighth of a page (the old slice's last
+        // page crosses the cut a little), not half of the 190,000 s left.
+        assert_eq!(p.slices[1].end, Some(148_750));
+        assert_eq!(p.slices[i].start, Position::start_of(148_750));
         assert_eq!(p.slices[i].end, None);
         // Too few chats expected anywhere: no split, however much time is left.
         let mut p = progress(vec![slice(0, None, 100_000, Some((5, 100_000)))]);
@@ -284,10 +296,10 @@ mod tests {
         // Nothing fetched yet: no estimate, no split.
         let mut p = progress(vec![slice(0, None, 0, None)]);
         assert!(p.split(10_000_000).is_none());
-        // Little time left: the cut halves it.
+        // Five pages expected: the old slice keeps two of them (less an eighth of a page).
         let mut p = progress(vec![slice(0, Some(30_000), 10_000, Some((500, 2_000)))]);
         assert_eq!(p.split(10_000_000), Some(1));
-        assert_eq!(p.slices[1].start, Position::start_of(20_000));
+        assert_eq!(p.slices[1].start, Position::start_of(17_500));
     }
 
     #[test]
@@ -298,7 +310,7 @@ mod tests {
         let mut p = progress(vec![slice(0, None, 9_500_000, Some((500, 500)))]);
         assert!(p.slices[0].expected_remaining(10_000_000) >= 100_000);
         assert_eq!(p.split(10_000_000), Some(1));
-        assert_eq!(p.slices[1].start, Position::start_of(9_504_000));
+        assert_eq!(p.slices[1].start, Position::start_of(9_503_875));
     }
 
     #[test]
@@ -312,16 +324,17 @@ mod tests {
         assert_eq!(
             bounds[..4],
             [
-                (0, Some(50_000)),
+                (0, Some(48_750)),
                 (752_500, None),
                 (505_000, Some(752_500)),
                 (257_500, Some(505_000))
             ]
         );
-        // Then the split near the data: 4 pages of 10,000 s ahead of what slice 0 fetched.
+        // Then the split near the data: 4 pages of 10,000 s ahead of what slice 0 fetched, less
+        // an eighth of a page.
         assert_eq!(
             (p.slices[4].start.secs, p.slices[4].end),
-            (50_000, Some(257_500))
+            (48_750, Some(257_500))
         );
         // Once only, even with one slice left.
         let mut p = progress(vec![slice(0, None, 10_000, Some((500, 5_000)))]);
