@@ -832,7 +832,7 @@ def render_layouts(x):
         L.append("")
     L.append(f"`resume`: the even layout read incrementally from `{{\"update_timestamp\": \"{RESUME_FROM}\"}}` (about half the chats). "
              "Layouts: even over 2024; last5/first5: all chats in the last/first 5% of the range; bursts: four 1% bursts with empty gaps.")
-    return "\n".join(L) + "\n"
+    return "\n".join(L) + "\n\n"
 
 
 def catalog_for(who, streams):
