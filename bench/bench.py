@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -61,6 +62,18 @@ LAYOUTS = [x for x in os.environ.get("LAYOUTS", "even,last5,first5,bursts,resume
 LAYOUT_CHATS = env_int("LAYOUT_CHATS", 60_000)
 LAYOUT_RPM_LIMIT = env_int("LAYOUT_RPM_LIMIT", 200)
 RESUME_FROM = "2024-07-01T00:00:00Z"
+# Every time-ordered export at 1 s latency under the server limit (exports()).
+SKIP_EXPORTS = env_flag("SKIP_EXPORTS")
+EXPORT_RUNS = [x for x in os.environ.get("EXPORT_RUNS", "agent_timeline,conversions,full").split(",") if x]
+EXPORTS_TIMELINE = env_int("EXPORTS_TIMELINE", 60_000)  # agent_timeline items (alone and full sync)
+# Conversions come from the chats (about 1 per 4.4 chats): 264,000 chats give about 60,000.
+EXPORTS_CONVERSION_CHATS = env_int("EXPORTS_CONVERSION_CHATS", 264_000)
+EXPORTS_FULL_CHATS = env_int("EXPORTS_FULL_CHATS", 60_000)  # chats of the full sync
+EXPORTS_RPM_LIMIT = env_int("EXPORTS_RPM_LIMIT", LAYOUT_RPM_LIMIT)
+FULL_STREAMS = ["chats", "agent_timeline", "conversions", "department_events"]
+PEER_STREAMS = ["chats", "agent_timeline"]  # the exports the peer has
+TARGET_FRACTION = 0.90  # of 200 pages of 1,000 items a minute
+RSS_TARGET = 8  # the full sync's peak RSS at most 1/8 of the peer's
 
 BUDGET_RPM = 200  # Zendesk Chat API budget, requests per minute
 PAGE = 1000  # chats per incremental page
@@ -119,15 +132,31 @@ class Sandbox:
         self.ctx = ssl.create_default_context(cafile=CA)
         self.stats()  # TLS + name resolution sanity check
 
-    def stats(self):
-        req = urllib.request.Request(f"https://{HOST}/_sandbox/stats")
+    def _open(self, path, data=None, headers=None, timeout=30):
+        req = urllib.request.Request(f"https://{HOST}{path}", data=data, headers=headers or {})
         opener = urllib.request.build_opener(
             urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=self.ctx)
         )
-        with opener.open(req, timeout=30) as r:
-            s = json.load(r)
-        s.pop("log", None)
+        with opener.open(req, timeout=timeout) as r:
+            return r.read()
+
+    def stats(self, with_log=False):
+        s = json.loads(self._open("/_sandbox/stats"))
+        if not with_log:
+            s.pop("log", None)
         return s
+
+    def faults(self):
+        return json.loads(self._open("/_sandbox/faults"))
+
+    def set_faults(self, **changes):
+        """Changes the sandbox's faults at run time (latency, rpm limit, ...)."""
+        f = dict(self.faults(), **changes)
+        return json.loads(self._open("/_sandbox/faults", data=json.dumps(f).encode(), headers={"Content-Type": "application/json"}))
+
+    def api_get(self, path_and_query, timeout=120):
+        """One authenticated API request (`/api/v2/chat/...`); the body."""
+        return self._open(path_and_query, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=timeout)
 
     def cpu_seconds(self):
         """User + system CPU of the sandbox process so far."""
@@ -181,14 +210,23 @@ RECORD_PATTERNS = (b'\n{"type":"RECORD"', b'\n{"type": "RECORD"')
 F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032  # Linux fcntl commands
 
 
-def count_stream(fd, counts):
+# A RECORD line's stream name (ours writes compact JSON, the Python CDK puts a space after ':' and
+# ','; "stream" comes first in the record, after an optional "namespace").
+RECORD_STREAM = re.compile(rb'\n\{"type": ?"RECORD", ?"record": ?\{(?:"namespace": ?(?:null|"[^"]*"), ?)?"stream": ?"([^"]*)"')
+
+
+def count_stream(fd, counts, per_stream=False):
     """Counts bytes and RECORD lines. A 1 MiB pipe and no chunk copies keep the counter cheap:
     with the default 64 KiB pipe and per-chunk concatenation, the counter itself slowed our
-    connector's 100,000-chat read from about 1.3 s to about 2.2 s."""
+    connector's 100,000-chat read from about 1.3 s to about 2.2 s. `per_stream` also counts the
+    records of each stream (`counts["by_stream"]`); it copies each chunk once, so it is only used
+    by the latency-bound runs, where the counter's CPU does not matter."""
     try:
         fcntl.fcntl(fd, F_SETPIPE_SZ, 1 << 20)
     except OSError:
         pass
+    if per_stream:
+        return _count_stream_per_stream(fd, counts)
     prev = b"\n"  # the first line has no preceding newline
     nbytes = 0
     records = 0
@@ -204,6 +242,29 @@ def count_stream(fd, counts):
         prev = chunk[-32:] if len(chunk) >= 32 else (prev + chunk)[-32:]
     counts["bytes"] = nbytes
     counts["records"] = records
+
+
+def _count_stream_per_stream(fd, counts):
+    carry = b"\n"  # the first line has no preceding newline
+    nbytes = 0
+    by_stream = {}
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        nbytes += len(chunk)
+        data = carry + chunk
+        cut = data.rfind(b"\n")  # complete lines end before the last newline; it starts the next
+        for m in RECORD_STREAM.finditer(data, 0, max(cut, 0)):
+            name = m.group(1).decode(errors="replace")
+            by_stream[name] = by_stream.get(name, 0) + 1
+        carry = data[cut:] if cut >= 0 else data
+    for m in RECORD_STREAM.finditer(carry):
+        name = m.group(1).decode(errors="replace")
+        by_stream[name] = by_stream.get(name, 0) + 1
+    counts["bytes"] = nbytes
+    counts["records"] = sum(by_stream.values())
+    counts["by_stream"] = by_stream
 
 
 def parse_time_v(text):
@@ -273,10 +334,14 @@ def window_stats(samples, window=60.0):
     }
 
 
-def timed_read(name, argv, env, sandbox, timeout, tag, poll=False):
+def timed_read(name, argv, env, sandbox, timeout, tag, poll=False, per_stream=False, census=False):
+    """One `read`, timed. `per_stream`: count the records of each stream; `census`: afterwards
+    replay the run's export requests without latency to see what each page held (see
+    `page_census`)."""
     timef = OUT / f"time-{tag}.txt"
     errf = OUT / f"stderr-{tag}.log"
-    before = sandbox.stats()
+    before = sandbox.stats(with_log=census)
+    log_before = before.pop("log", None)
     sb_cpu0 = sandbox.cpu_seconds()
     my_cpu0 = time.process_time()
     load0 = os.getloadavg()[0]
@@ -303,7 +368,7 @@ def timed_read(name, argv, env, sandbox, timeout, tag, poll=False):
         timer.start()
         counts = {}
         try:
-            count_stream(proc.stdout.fileno(), counts)
+            count_stream(proc.stdout.fileno(), counts, per_stream)
             proc.wait()
         finally:
             timer.cancel()
@@ -312,7 +377,8 @@ def timed_read(name, argv, env, sandbox, timeout, tag, poll=False):
     samples = poller.stop() if poller else None
     my_cpu = time.process_time() - my_cpu0
     sb_cpu = sandbox.cpu_seconds() - sb_cpu0
-    after = sandbox.stats()
+    after = sandbox.stats(with_log=census)
+    log_after = after.pop("log", None)
     tv = parse_time_v(timef.read_text() if timef.exists() else "")
     by_res = {
         k: v - before["by_resource"].get(k, 0)
@@ -344,6 +410,11 @@ def timed_read(name, argv, env, sandbox, timeout, tag, poll=False):
     if samples is not None:
         res["request_samples"] = samples
         res.update(window_stats(samples))
+    if "by_stream" in counts:
+        res["records_by_stream"] = counts["by_stream"]
+    if census:
+        res["request_log"] = new_log_lines(log_before, log_after, res["requests"])
+        res["census"] = page_census(sandbox, res["request_log"], counts.get("by_stream", {}))
     ok = res["exit_status"] == 0 and not res["timed_out"]
     res["ok"] = ok
     log(
@@ -353,6 +424,91 @@ def timed_read(name, argv, env, sandbox, timeout, tag, poll=False):
         f"sandbox cpu {sb_cpu:.2f} s" + ("" if ok else f"  FAILED (exit {res['exit_status']}, signal {res['signal']}, timeout {res['timed_out']}; see {errf})")
     )
     return res
+
+
+SANDBOX_LOG_CAP = 10_000  # the sandbox keeps the last 10,000 request lines
+EXPORT_LINE = re.compile(r"^GET (/api/v2/chat/incremental/(\w+)\?(\S*)) -> (\d+)$")
+
+
+def new_log_lines(before, after, api_requests):
+    """The sandbox log lines of one run: those after the `before` snapshot (the log is capped)."""
+    before, after = before or [], after or []
+    if len(after) < SANDBOX_LOG_CAP:
+        return after[len(before):]
+    return after[-api_requests:] if api_requests else []  # capped: the last N (token calls aside)
+
+
+def _query_key(query):
+    """A request's position in an export, independent of parameter order and encoding."""
+    return tuple(sorted(urllib.parse.parse_qsl(query, keep_blank_values=True)))
+
+
+def page_census(sb, lines, by_stream):
+    """Replays the export requests of a run (the sandbox's log) on the same sandbox with its
+    latency and rate limit switched off, and classifies each page by what it held: full (as many
+    items as `limit`), partial, empty. A request whose position is no page's `next_page` is a
+    slice start: the first page, a probe or a split. Items fetched beyond the records emitted were
+    fetched twice (overlapping slices). Where two pages share items, the one that holds the
+    fewer items of its own is a boundary page: it was needed for those few items, and when at
+    least half of a page was also in another page, it was mostly a second read of the neighbour's
+    data (`boundary_pages_mostly_twice`: about one request each). Pure data: the sandbox's
+    answers depend only on the query."""
+    saved = sb.faults()
+    sb.set_faults(latency_ms=0, rpm_limit=None)
+    per, replies, holders = {}, [], {}
+    try:
+        for line in lines:
+            m = EXPORT_LINE.match(line)
+            if not m:
+                continue
+            path, res, query, code = m.groups()
+            d = per.setdefault(res, {"requests": 0, "not_200": 0, "full": 0, "partial": 0, "empty": 0,
+                                     "items_fetched": 0, "slice_starts": 0, "boundary_pages_mostly_twice": 0})
+            d["requests"] += 1
+            if code != "200":
+                d["not_200"] += 1
+                continue
+            body = sb.api_get(path)
+            i = body.rfind(b'"count":')
+            count = int(re.match(rb"\d+", body[i + 8:]).group(0)) if i >= 0 else 0
+            limit = int(dict(urllib.parse.parse_qsl(query)).get("limit", PAGE))
+            d["items_fetched"] += count
+            d["full" if count >= limit else "partial" if count else "empty"] += 1
+            j = body.rfind(b'"next_page":"')
+            nxt = None
+            if j >= 0:
+                url = body[j + 13:body.index(b'"', j + 13)].decode()
+                nxt = _query_key(urllib.parse.urlsplit(url).query)
+            replies.append((res, _query_key(query), nxt))
+            for item in json.loads(body).get(res) or []:
+                # agent_timeline items have no id: an agent and a start time name them
+                key = (item.get("agent_id"), item.get("start_time")) if res == "agent_timeline" else item.get("id")
+                holders.setdefault((res, json.dumps(key)), []).append(len(replies) - 1)
+    finally:
+        sb.set_faults(**saved)
+    continued = {(res, nxt) for res, _, nxt in replies if nxt is not None}
+    for res, key, _ in replies:
+        if (res, key) not in continued:
+            per[res]["slice_starts"] += 1
+    shared = {}
+    for (res, _), pages in holders.items():
+        if len(pages) > 1:
+            pair = tuple(pages[:2])
+            shared[(res, pair)] = shared.get((res, pair), 0) + 1
+    for (res, _), n in shared.items():
+        if n >= PAGE // 2:
+            per[res]["boundary_pages_mostly_twice"] += 1
+    for res, d in per.items():
+        records = by_stream.get(res)
+        d["records"] = records
+        d["useful_pages"] = -(-records // PAGE) if records is not None else None
+        d["fetched_twice"] = d["items_fetched"] - records if records is not None else None
+    return per
+
+
+def census_totals(c):
+    keys = ("requests", "not_200", "full", "partial", "empty", "items_fetched", "slice_starts", "fetched_twice", "boundary_pages_mostly_twice")
+    return {k: sum((d.get(k) or 0) for d in c.values()) for k in keys} if c else {}
 
 
 # ------------------------------------------------------------------------------------------
@@ -492,6 +648,14 @@ def busy(s, cpus):
         return f"{total / (s['wall_s']['median'] * cpus):.0%}"
     except (TypeError, ZeroDivisionError):
         return "n/a"
+
+
+def render_header(R):
+    """The first lines of a report that has only the latency-bound scenarios (SKIP_FULL=1)."""
+    e = R["environment"]
+    return (f"# source-zendesk-chat benchmark (latency-bound backfills)\n\n{e['date_utc']} · {e['cpus']} CPUs ({e['cpu_model']}) · "
+            f"load average at start {', '.join(f'{x:.2f}' for x in e['loadavg_at_start'])} · {e['rustc']} · git {e['git_rev']}"
+            f"{' (dirty tree)' if e['git_dirty'] else ''} · peer {e['peer']} on {e['peer_python'] or 'n/a'}\n\n")
 
 
 def render(R):
@@ -634,8 +798,9 @@ def layout_run(layout, who, catalogs, configs, state):
     binary, env = (RUST_BIN, RUST_ENV) if who == "ours" else (PEER_BIN, PEER_ENV)
     argv = read_argv(binary, configs[who], catalogs[resume]) + (["--state", state] if resume else [])
     with Sandbox(LAYOUT_CHATS, latency_ms=BACKFILL_LATENCY_MS, lifetime=BACKFILL_TIMEOUT + 600, extra=extra) as sb:
-        r = timed_read(who, argv, env, sb, BACKFILL_TIMEOUT, f"layout-{layout}-{who}", poll=(who == "ours"))
-    r["requests_per_min"] = r["requests"] / r["wall_s"] * 60
+        r = timed_read(who, argv, env, sb, BACKFILL_TIMEOUT, f"layout-{layout}-{who}", poll=(who == "ours"),
+                       per_stream=True, census=(who == "ours"))
+    rate_fields(r)
     r["chats_per_min"] = r["records"] / r["wall_s"] * 60
     r["chats_fraction"] = r["chats_per_min"] / (BUDGET_RPM * PAGE)
     return r
@@ -665,17 +830,168 @@ def layouts(catalog, configs):
 
 def render_layouts(x):
     L = [f"## Backfill by data layout: {x['chats']:,} chats, {x['latency_ms']} ms latency, server limit {x['rpm_limit']}/min", "",
-         "| layout | ours wall s | records | requests | requests/min | of budget | chats of 200,000/min | 429s | peer wall s | peer records | speedup |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+         "| layout | ours wall s | records | requests | useful pages | requests/min | of budget | chats of 200,000/min | 429s | peak RSS MB | CPU s | target | peer wall s | peer records | peer requests | peer peak RSS MB | peer CPU s | speedup |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in x["runs"]:
         o, p = r["ours"], r.get("peer") or {}
-        L.append(f"| {r['layout']} | {o['wall_s']:.1f} | {o['records']:,} | {o['requests']} | {o['requests_per_min']:.1f} | "
+        o.setdefault("useful_pages", -(-o["records"] // PAGE))
+        L.append(f"| {r['layout']} | {o['wall_s']:.1f} | {o['records']:,} | {o['requests']} | {o['useful_pages']} | {o['requests_per_min']:.1f} | "
                  f"{o['requests_per_min'] / BUDGET_RPM:.1%} | {o['chats_fraction']:.1%} | {o['responses_429']} | "
-                 f"{p.get('wall_s', float('nan')):.1f} | {p.get('records', 0):,} | {r.get('speedup', float('nan')):.1f}x |"
+                 f"{o['peak_rss_mb']:.1f} | {(o['cpu_user_s'] or 0) + (o['cpu_sys_s'] or 0):.2f} | "
+                 f"{'PASS' if o['ok'] and o['chats_fraction'] >= TARGET_FRACTION and o['responses_429'] == 0 else 'FAIL'} | "
+                 f"{p.get('wall_s', float('nan')):.1f} | {p.get('records', 0):,} | {p.get('requests', 0)} | {p.get('peak_rss_mb', float('nan')):.1f} | "
+                 f"{(p.get('cpu_user_s') or 0) + (p.get('cpu_sys_s') or 0):.2f} | {r.get('speedup', float('nan')):.1f}x |"
                  + ("" if o["ok"] else " **FAILED**"))
     L.append("")
+    if any(r["ours"].get("census") for r in x["runs"]):
+        L.extend(render_census([(r["layout"], r["ours"]) for r in x["runs"]]))
+        L.append("")
     L.append(f"`resume`: the even layout read incrementally from `{{\"update_timestamp\": \"{RESUME_FROM}\"}}` (about half the chats). "
              "Layouts: even over 2024; last5/first5: all chats in the last/first 5% of the range; bursts: four 1% bursts with empty gaps.")
+    return "\n".join(L) + "\n\n"
+
+
+def catalog_for(who, streams):
+    """Configured catalog with `streams` (full_refresh), from `who`'s discover (needs a sandbox)."""
+    binary, env, cfg = (RUST_BIN, RUST_ENV, OUT / "config-rust.json") if who == "ours" else (PEER_BIN, PEER_ENV, OUT / "config-peer.json")
+    out = subprocess.run([binary, "discover", "--config", str(cfg)], env=env, capture_output=True, timeout=300).stdout.decode(errors="replace")
+    for line in out.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get("type") == "CATALOG":
+            found = {s["name"]: s for s in msg["catalog"]["streams"]}
+            missing = [n for n in streams if n not in found]
+            if missing:
+                raise RuntimeError(f"{who} discover has no {missing}")
+            cat = {"streams": [{"stream": found[n], "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for n in streams]}
+            return write_json(OUT / f"catalog-{who}-{'+'.join(streams)}.json", cat)
+    raise RuntimeError(f"no catalog in the {who} discover output:\n{out[-2000:]}")
+
+
+def rate_fields(r):
+    """The rates of one latency-bound run (records, requests ÷ the wall time of the whole read)."""
+    by = r.get("records_by_stream") or {}
+    r["useful_pages"] = sum(-(-n // PAGE) for n in by.values()) if by else -(-r["records"] // PAGE)
+    r["requests_per_min"] = r["requests"] / r["wall_s"] * 60
+    r["items_per_min"] = r["records"] / r["wall_s"] * 60
+    r["items_fraction"] = r["items_per_min"] / (BUDGET_RPM * PAGE)
+    r["cpu_s"] = (r["cpu_user_s"] or 0) + (r["cpu_sys_s"] or 0)
+    r["meets_target"] = r["ok"] and r["items_fraction"] >= TARGET_FRACTION and r["responses_429"] == 0
+    return r
+
+
+def export_run(key, label, who, chats, timeline, streams):
+    """One backfill of `streams` at BACKFILL_LATENCY_MS per request under EXPORTS_RPM_LIMIT, on a
+    fresh sandbox (the server's 60 s window starts empty). The derived exports (conversions,
+    department_events) are built on the sandbox's first request for them: that happens before the
+    latency and the limit are switched on, so neither the build nor the warm-up request is timed
+    or counted against the window."""
+    with Sandbox(chats, latency_ms=0, lifetime=BACKFILL_TIMEOUT + 900, extra=["--agent-timeline", str(timeline)]) as sb:
+        catalog = catalog_for(who, streams)
+        if {"conversions", "department_events"} & set(streams):
+            sb.api_get("/api/v2/chat/incremental/conversions?limit=1&start_time=0", timeout=600)
+        sb.set_faults(latency_ms=BACKFILL_LATENCY_MS, rpm_limit=EXPORTS_RPM_LIMIT)
+        binary, env, cfg = (RUST_BIN, RUST_ENV, OUT / "config-rust.json") if who == "ours" else (PEER_BIN, PEER_ENV, OUT / "config-peer.json")
+        r = timed_read(who, read_argv(binary, str(cfg), catalog), env, sb, BACKFILL_TIMEOUT if who == "ours" else RUN_TIMEOUT,
+                       f"export-{key}-{who}", poll=(who == "ours"), per_stream=True, census=(who == "ours"))
+    r.update(key=key, label=label, streams=streams, chats=chats, timeline=timeline)
+    rate_fields(r)
+    log(f"    {label} ({who}): {r['items_per_min']:,.0f} items/min = {r['items_fraction']:.1%} of {BUDGET_RPM} pages/min, "
+        f"{r['requests']} requests ({r['useful_pages']} useful pages), {r['responses_429']} 429s, peak RSS {r['peak_rss_mb']:.1f} MB")
+    return r
+
+
+def exports():
+    """Every time-ordered export at 1 s latency under a 200/min server limit: agent_timeline
+    alone, conversions alone, and a full sync of the four exports (ours), plus the full-sync data
+    read by ours and by the peer with the streams the peer has (chats, agent_timeline)."""
+    res = {"latency_ms": BACKFILL_LATENCY_MS, "rpm_limit": EXPORTS_RPM_LIMIT, "runs": []}
+    plan = []
+    if "agent_timeline" in EXPORT_RUNS:
+        plan.append(("agent_timeline", "agent_timeline alone", "ours", 1000, EXPORTS_TIMELINE, ["agent_timeline"]))
+    if "conversions" in EXPORT_RUNS:
+        plan.append(("conversions", f"conversions alone ({EXPORTS_CONVERSION_CHATS:,} chats)", "ours", EXPORTS_CONVERSION_CHATS, 0, ["conversions"]))
+    if "full" in EXPORT_RUNS:
+        plan.append(("full", "full sync: 4 exports", "ours", EXPORTS_FULL_CHATS, EXPORTS_TIMELINE, FULL_STREAMS))
+        plan.append(("full-peer-streams", "full sync: peer's streams", "ours", EXPORTS_FULL_CHATS, EXPORTS_TIMELINE, PEER_STREAMS))
+        if not SKIP_PEER:
+            plan.append(("full-peer-streams", "full sync: peer's streams", "peer", EXPORTS_FULL_CHATS, EXPORTS_TIMELINE, PEER_STREAMS))
+    for key, label, who, chats, timeline, streams in plan:
+        log(f"export {label} ({who}): {chats:,} chats, {timeline:,} timeline items, {BACKFILL_LATENCY_MS} ms latency, "
+            f"server limit {EXPORTS_RPM_LIMIT}/min")
+        res["runs"].append(export_run(key, label, who, chats, timeline, streams))
+        write_json(OUT / "results-exports.json", res)
+    runs = {(r["key"], r["connector"]): r for r in res["runs"]}
+    peer, full, same = runs.get(("full-peer-streams", "peer")), runs.get(("full", "ours")), runs.get(("full-peer-streams", "ours"))
+    if peer and peer["ok"]:
+        res["peer"] = {}
+        for name, o in (("full", full), ("same_streams", same)):
+            if o and o["ok"]:
+                res["peer"][name] = {
+                    "peak_rss": peer["peak_rss_mb"] / o["peak_rss_mb"] if o["peak_rss_mb"] else None,
+                    "wall": peer["wall_s"] / o["wall_s"],
+                    "cpu": peer["cpu_s"] / o["cpu_s"] if o["cpu_s"] else None,
+                    "items_per_min": o["items_per_min"] / peer["items_per_min"] if peer["items_per_min"] else None,
+                }
+    write_json(OUT / "results-exports.json", res)
+    return res
+
+
+def _records(r):
+    by = r.get("records_by_stream") or {}
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(by.items(), key=lambda kv: FULL_STREAMS.index(kv[0]) if kv[0] in FULL_STREAMS else 99)) or f"{r['records']:,}"
+
+
+def render_census(rows):
+    """The page census of our runs: what each request brought back (see page_census)."""
+    L = ["| run | requests by resource | full pages | partial pages | empty pages | not 200 | slice starts (first page, probes, splits) | items fetched twice | pages ≥ half read twice | useful pages | requests beyond useful pages | max requests in any 60 s | sandbox max in flight |",
+         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, r in rows:
+        c = r.get("census")
+        if not c:
+            continue
+        t = census_totals(c)
+        by_res = ", ".join(f"{k} {v}" for k, v in r["requests_by_resource"].items())
+        L.append(f"| {label} | {by_res} | {t['full']} | {t['partial']} | {t['empty']} | {t['not_200']} | {t['slice_starts']} | {t['fetched_twice']:,} | {t['boundary_pages_mostly_twice']} | "
+                 f"{r['useful_pages']} | {r['requests'] - r['useful_pages']} | {r.get('max_requests_in_any_60s', 'n/a')} | {r['sandbox_max_in_flight']} |")
+    L.append("")
+    L.append("Census: after the run, the run's requests (the sandbox's request log) are replayed on the same sandbox with the latency and the limit "
+             "switched off, and each page is counted as full (1,000 items), partial or empty. A slice start is a request whose position is no "
+             "page's `next_page`: the first page, a probe or a split. Items fetched twice = items in the pages − records emitted (overlapping slices). "
+             "Pages ≥ half read twice: pairs of pages that share at least 500 items, i.e. a slice's last page that crossed the next slice's start "
+             "and was mostly a second read of its data (about one wasted request each). Useful pages = records ÷ 1,000 rounded up, per export.")
+    return L
+
+
+def render_exports(x):
+    L = [f"## Export backfills: {x['latency_ms']} ms latency, server limit {x['rpm_limit']}/min", "",
+         f"Target: at least {TARGET_FRACTION:.0%} of {BUDGET_RPM} pages of {PAGE:,} items a minute ({BUDGET_RPM * PAGE:,} items/min), 0 429s. "
+         "Each run on a fresh sandbox; rates are over the wall time of the whole `read` (process start to exit).", "",
+         "| run | connector | wall s | records per stream | requests | useful pages | requests/min | of 200/min | items/min | of 200 pages/min | 429s | peak RSS MB | CPU s | target |",
+         "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in x["runs"]:
+        tgt = ("PASS" if r["meets_target"] else "FAIL") if r["connector"] == "ours" else ""
+        L.append(f"| {r['label']} | {r['connector']} | {r['wall_s']:.1f} | {_records(r)} | {r['requests']} | {r['useful_pages']} | "
+                 f"{r['requests_per_min']:.1f} | {r['requests_per_min'] / BUDGET_RPM:.1%} | {r['items_per_min']:,.0f} | {r['items_fraction']:.1%} | "
+                 f"{r['responses_429']} | {r['peak_rss_mb']:.1f} | {r['cpu_s']:.2f} | {tgt} |" + ("" if r["ok"] else " **FAILED**"))
+    L.append("")
+    pr = x.get("peer")
+    if pr:
+        L.append("| peer ÷ ours (same data) | peak RSS | wall | CPU s | ours' items/min ÷ peer's |")
+        L.append("|---|---:|---:|---:|---:|")
+        for name, label in (("full", "ours: 4 exports"), ("same_streams", "ours: the peer's streams")):
+            v = pr.get(name)
+            if v:
+                L.append(f"| {label} | {fmt(v['peak_rss'], '.1f')}x | {fmt(v['wall'], '.1f')}x | {fmt(v['cpu'], '.1f')}x | {fmt(v['items_per_min'], '.1f')}x |")
+        v = pr.get("full")
+        if v and v["peak_rss"] is not None:
+            L.append("")
+            L.append(f"Full sync peak RSS at most 1/{RSS_TARGET} of the peer's: 1/{v['peak_rss']:.1f}, {verdict(v['peak_rss'] >= RSS_TARGET)}.")
+        L.append("")
+    L.extend(render_census([(f"{r['label']}", r) for r in x["runs"] if r["connector"] == "ours"]))
+    L.append("")
     return "\n".join(L) + "\n"
 
 
@@ -684,7 +1000,10 @@ def main():
     R = {"environment": environment(), "settings": {
         "chats": CHATS, "repeat": REPEAT, "mem_small": MEM_SMALL, "mem_large": MEM_LARGE,
         "backfill_chats": BACKFILL_CHATS, "backfill_latency_ms": BACKFILL_LATENCY_MS,
-        "skip_memory": SKIP_MEMORY, "skip_backfill": SKIP_BACKFILL, "skip_peer": SKIP_PEER}}
+        "skip_memory": SKIP_MEMORY, "skip_backfill": SKIP_BACKFILL, "skip_peer": SKIP_PEER,
+        "layout_chats": LAYOUT_CHATS, "layouts": LAYOUTS, "layout_rpm_limit": LAYOUT_RPM_LIMIT,
+        "export_runs": EXPORT_RUNS, "exports_timeline": EXPORTS_TIMELINE, "exports_conversion_chats": EXPORTS_CONVERSION_CHATS,
+        "exports_full_chats": EXPORTS_FULL_CHATS, "exports_rpm_limit": EXPORTS_RPM_LIMIT}}
     log(f"machine: {R['environment']['cpus']} CPUs, load average {R['environment']['loadavg_at_start']}")
 
     cfg_rust = write_json(OUT / "config-rust.json", BASE_CONFIG)
@@ -696,14 +1015,24 @@ def main():
     }
 
     if SKIP_FULL:
-        with Sandbox(1000, lifetime=600) as sb:
-            catalog = build_catalog()
+        md = render_header(R)
         if not SKIP_LAYOUTS:
+            with Sandbox(1000, lifetime=600) as sb:
+                catalog = build_catalog()
             R["layouts"] = layouts(catalog, {"ours": cfg_rust, "peer": cfg_peer})
-            md = render_layouts(R["layouts"])
-            (OUT / "results-layouts.md").write_text(md)
-            print(md)
+            write_json(OUT / "results.json", R)
+            (OUT / "results-layouts.md").write_text(render_header(R) + render_layouts(R["layouts"]))
+            md += render_layouts(R["layouts"])
+        if not SKIP_EXPORTS:
+            R["exports"] = exports()
+            write_json(OUT / "results.json", R)
+            (OUT / "results-exports.md").write_text(render_header(R) + render_exports(R["exports"]))
+            md += render_exports(R["exports"])
+        R["elapsed_s"] = time.perf_counter() - started
         write_json(OUT / "results.json", R)
+        (OUT / "results.md").write_text(md)
+        print(md)
+        log(f"done in {R['elapsed_s'] / 60:.1f} min; wrote {OUT / 'results.md'} and {OUT / 'results.json'}")
         return 0
 
     # --- spec + full sync on one sandbox with CHATS chats -----------------------------------
@@ -780,6 +1109,10 @@ def main():
         R["layouts"] = layouts(catalog, {"ours": cfg_rust, "peer": cfg_peer})
         write_json(OUT / "results.json", R)
 
+    if not SKIP_EXPORTS:
+        R["exports"] = exports()
+        write_json(OUT / "results.json", R)
+
     # --- targets ---------------------------------------------------------------------------
     T = []
     fs = R.get("full_sync", {})
@@ -800,7 +1133,7 @@ def main():
     R["elapsed_s"] = time.perf_counter() - started
 
     write_json(OUT / "results.json", R)
-    md = render(R) + (render_layouts(R["layouts"]) if R.get("layouts") else "")
+    md = render(R) + (render_layouts(R["layouts"]) if R.get("layouts") else "") + (render_exports(R["exports"]) if R.get("exports") else "")
     (OUT / "results.md").write_text(md)
     print(md)
     log(f"done in {R['elapsed_s'] / 60:.1f} min; wrote {OUT / 'results.md'} and {OUT / 'results.json'}")
