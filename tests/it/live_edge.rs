@@ -162,7 +162,7 @@ fn a_2099_update_timestamp_never_moves_the_state() {
 }
 
 /// issue 11: an agent_timeline whose records repeat while `end_time` advances stops with a clear
-/// error after two requests instead of looping; each record is emitted once.
+/// error after two or three requests instead of looping; each record is emitted once.
 #[test]
 fn a_stuck_agent_timeline_stops_instead_of_looping() {
     let sb = sandbox_with(|c| {
@@ -191,7 +191,9 @@ fn a_stuck_agent_timeline_stops_instead_of_looping() {
         .get("agent_timeline")
         .copied()
         .unwrap_or(0);
-    assert_eq!(requests, 2, "{:?}", sb.stats().by_resource);
+    // The first page and its repeat; the planner may also start one slice from the first page's
+    // density (it expects more than two pages), which meets the same repeated page and stops.
+    assert!((2..=3).contains(&requests), "{:?}", sb.stats().by_resource);
 }
 
 /// issue 11: chats without `id` at the end of a full page and in the middle of the next are
