@@ -84,10 +84,11 @@ w_rec = max(len(r[1]) for r in rows + [("", "records")])
 print(f"{'stream':<{w_name}}  {'records':>{w_rec}}  final state")
 for name, recs, state in rows:
     print(f"{name:<{w_name}}  {recs:>{w_rec}}  {state}")
-print("Final cursors: chats and its child streams, and agent_timeline, stop at the last record read;"
-      " conversions and department_events move on to now - 5.5 min (the live-edge ceiling: the"
-      " last minutes of an export are not final); agents and bans keep the last id. The next"
-      " incremental sync (--state) starts there.")
+print("Final cursors: every export (chats and its child streams, agent_timeline, conversions,"
+      " department_events) stops at what it read in order: its last record, or the start of the"
+      " last time slice, which found nothing after the data; none passes now - 5.5 min (the"
+      " live-edge ceiling: the last minutes of an export are not final). agents and bans keep the"
+      " last id. The next incremental sync (--state) starts there.")
 for e in errors:
     print("ERROR:", e)
 sys.exit(1 if errors else 0)
