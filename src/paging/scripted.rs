@@ -121,9 +121,14 @@ impl Harness {
 
     /// The LOG messages at WARN.
     pub fn warnings(&self) -> Vec<String> {
+        self.logs("WARN")
+    }
+
+    /// The LOG messages at `level`.
+    pub fn logs(&self, level: &str) -> Vec<String> {
         self.messages()
             .into_iter()
-            .filter(|m| m["type"] == "LOG" && m["log"]["level"] == "WARN")
+            .filter(|m| m["type"] == "LOG" && m["log"]["level"] == level)
             .filter_map(|m| m["log"]["message"].as_str().map(str::to_owned))
             .collect()
     }

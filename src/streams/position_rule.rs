@@ -1,7 +1,7 @@
 //! The position rule on every export (chats, conversions, department_events, agent_timeline)
 //! through the scripted `Fetch`: an item dated 2099 sits at the start, middle or end of a full
-//! page (its place in Zendesk's index is ordinary, only its time is wrong), or a whole page is
-//! made of such items. A sync and a resume together lose nothing, emit nothing twice, and never
+//! page, or alone on a page (its place in Zendesk's index is ordinary, only its time is wrong),
+//! or a whole page is made of such items. A sync and a resume together lose nothing, emit nothing twice, and never
 //! send or commit a cursor past the export ceiling.
 
 use std::collections::BTreeSet;
@@ -43,7 +43,12 @@ struct Row {
 
 /// 26 items one per 10 s in index order; those at `corrupt` places show 2099.
 fn rows(corrupt: &[usize]) -> Vec<Row> {
-    (0..26)
+    rows_of(26, corrupt)
+}
+
+/// `n` items one per 10 s in index order; those at `corrupt` places show 2099.
+fn rows_of(n: usize, corrupt: &[usize]) -> Vec<Row> {
+    (0..n)
         .map(|i| Row {
             index: 1_000 + 10 * i as i64,
             id: format!("{}", 100 + i),
@@ -191,6 +196,25 @@ async fn a_2099_item_anywhere_on_a_full_page_loses_nothing_across_a_sync_and_a_r
                 emitted(stream, &second).is_empty(),
                 "{stream}, place {place}: the resume repeats nothing"
             );
+            cursor_within_ceiling(stream, &second);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_2099_item_alone_on_a_page_or_in_the_export_loses_nothing() {
+    // Alone on the last page (after two full pages), and the whole export.
+    for (n, place) in [(21, 20), (1, 0)] {
+        let rows = rows_of(n, &[place]);
+        let all: BTreeSet<String> = rows.iter().map(|r| r.id.clone()).collect();
+        for stream in EXPORTS {
+            let (first, outcome) = sync(stream, &rows, None).await;
+            assert_eq!(outcome, Outcome::Done);
+            assert_eq!(emitted(stream, &first), all, "{stream}, {n} items");
+            cursor_within_ceiling(stream, &first);
+            let state = first.states(stream).last().cloned();
+            let (second, _) = sync(stream, &rows, state).await;
+            assert!(emitted(stream, &second).is_empty(), "{stream}, {n} items");
             cursor_within_ceiling(stream, &second);
         }
     }

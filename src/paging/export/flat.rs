@@ -69,14 +69,7 @@ impl Export for &'static Flat {
         "ours, {\"timestamp\": \"2024-06-15T12:00:00Z\", \"start_id\": \"...\", \"done_ranges\": [...], \"window\": [...]}"
     }
     fn query(&self, at: &Position) -> Vec<(&'static str, String)> {
-        let mut query = vec![
-            ("limit", EXPORT_LIMIT.to_string()),
-            ("start_time", at.secs.to_string()),
-        ];
-        if !at.id.is_empty() {
-            query.push(("start_id", at.id.clone()));
-        }
-        query
+        super::time_id_query(None, at)
     }
     fn parse<'b>(&self, body: &'b [u8]) -> Result<FlatPage<'b>, Error> {
         let envelope: std::collections::HashMap<&str, &RawValue> = decode(self.path, body)?;

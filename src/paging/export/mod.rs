@@ -129,6 +129,21 @@ pub trait Export: Send + Sync + 'static {
     }
 }
 
+/// The query of a (second, id) export's request at `at`: `limit`, `start_time` in epoch seconds
+/// and, within a second, `start_id`; `fields` first when the export takes it.
+pub fn time_id_query(fields: Option<&str>, at: &Position) -> Vec<(&'static str, String)> {
+    let mut query = Vec::with_capacity(4);
+    if let Some(fields) = fields {
+        query.push(("fields", fields.to_owned()));
+    }
+    query.push(("limit", super::driver::EXPORT_LIMIT.to_string()));
+    query.push(("start_time", at.secs.to_string()));
+    if !at.id.is_empty() {
+        query.push(("start_id", at.id.clone()));
+    }
+    query
+}
+
 /// What the workers of one read share.
 struct Shared<K> {
     kind: K,

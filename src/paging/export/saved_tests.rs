@@ -105,11 +105,7 @@ async fn every_saved_form_resumes_at_its_exact_position() {
         "incremental/department_events?limit=1000&start_time=1700000300"
     );
     assert_eq!(ids, from(3));
-    let infos: Vec<Value> = h
-        .messages()
-        .into_iter()
-        .filter(|m| m["type"] == "LOG" && m["log"]["level"] == "INFO")
-        .collect();
+    let infos = h.logs("INFO");
     assert_eq!(infos.len(), 1, "{infos:?}");
 }
 

@@ -106,9 +106,10 @@ impl<K: Export> SlicePager<K> {
             if let Some(pos) = item.pos {
                 let per_unit = 1_000_000 / unit.clamp(1, 1_000_000);
                 let version = item.version.unwrap_or(pos.secs.saturating_mul(per_unit));
-                let pair = (item.key.to_owned(), version);
                 let committed = shared.inputs.get(m).is_some_and(|c| c.contains(pos));
-                if committed || window.contains(&pair) {
+                // The window is empty for most of a backfill: no key is copied to look it up.
+                let pair = || (item.key.to_owned(), version);
+                if committed || (!window.is_empty() && window.contains(&pair())) {
                     continue;
                 }
                 if pos.secs >= ceiling {
@@ -116,9 +117,9 @@ impl<K: Export> SlicePager<K> {
                         continue; // read again next sync: nothing commits past the ceiling
                     }
                     shared.edge.check_future(sel.name, pos.secs / unit, out)?;
-                    window.insert(pair);
+                    window.insert(pair());
                 } else if self.inclusive() {
-                    window.insert(pair); // read again at the next page's first µs
+                    window.insert(pair()); // read again at the next page's first µs
                 }
             }
             let to = Target {

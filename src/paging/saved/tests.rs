@@ -24,20 +24,12 @@ fn harness() -> Harness {
     Harness::new(Scripted::new(|_, _| page(json!([]))), 0, 1)
 }
 
-fn infos(h: &Harness) -> Vec<String> {
-    h.messages()
-        .into_iter()
-        .filter(|m| m["type"] == "LOG" && m["log"]["level"] == "INFO")
-        .filter_map(|m| m["log"]["message"].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// The own form `state` resolves to for stream `chats` and the INFO logs it gave.
 fn resolve(form: &Form, state: Value) -> (Result<Option<Value>, Error>, Vec<String>) {
     let h = harness();
     let sel = Harness::selection("chats", Some(state));
     let found = own_form(&sel, form, &h.ctx.output).map(|f| f.map(Cow::into_owned));
-    (found, infos(&h))
+    (found, h.logs("INFO"))
 }
 
 fn resumes_from(form: &Form, state: Value) -> Value {

@@ -41,14 +41,6 @@ async fn sync(state: Value) -> Result<(i64, Vec<i64>, Harness), Error> {
     Ok((start, agents, h))
 }
 
-fn infos(h: &Harness) -> Vec<String> {
-    h.messages()
-        .into_iter()
-        .filter(|m| m["type"] == "LOG" && m["log"]["level"] == "INFO")
-        .filter_map(|m| m["log"]["message"].as_str().map(str::to_owned))
-        .collect()
-}
-
 #[tokio::test]
 async fn every_saved_form_resumes_at_its_exact_microsecond() {
     let us = |i: i64| (T0 + 100 * i) * S;
@@ -85,7 +77,7 @@ async fn every_saved_form_resumes_at_its_exact_microsecond() {
         let (requested, agents, h) = sync(state.clone()).await.unwrap();
         assert_eq!(requested, start, "{state}");
         assert_eq!(agents, (first..10).collect::<Vec<_>>(), "{state}");
-        assert_eq!(infos(&h).len(), logs, "{state}: {:?}", infos(&h));
+        assert_eq!(h.logs("INFO").len(), logs, "{state}: {:?}", h.logs("INFO"));
     }
 }
 

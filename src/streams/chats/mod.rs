@@ -103,15 +103,7 @@ impl Export for Chats {
         "ours, {\"update_timestamp\": \"2024-06-15T12:00:00Z\", \"start_id\": \"2406.123.abc\", \"done_ranges\": [...], \"window\": [...]}, and the certified connector's {\"update_timestamp\": \"1697795052\"}"
     }
     fn query(&self, at: &Position) -> Vec<(&'static str, String)> {
-        let mut query = vec![
-            ("fields", "chats(*)".to_owned()),
-            ("limit", LIMIT.to_string()),
-            ("start_time", at.secs.to_string()),
-        ];
-        if !at.id.is_empty() {
-            query.push(("start_id", at.id.clone()));
-        }
-        query
+        export::time_id_query(Some("chats(*)"), at)
     }
     fn parse<'b>(&self, body: &'b [u8]) -> Result<Page<'b>, Error> {
         let sink = self.pool().pop().unwrap_or_default();

@@ -68,11 +68,7 @@ async fn every_saved_form_resumes_the_family_at_its_exact_position() {
         let (request, ids, h) = sync(state.clone()).await.unwrap();
         assert!(request.starts_with(&at(secs)), "{state}: {request}");
         assert_eq!(ids, from(first), "{state}");
-        let logs: Vec<serde_json::Value> = h
-            .messages()
-            .into_iter()
-            .filter(|m| m["type"] == "LOG" && m["log"]["level"] == "INFO")
-            .collect();
+        let logs = h.logs("INFO");
         assert_eq!(logs.len(), 1, "{state}: {logs:?}");
     }
 }
